@@ -1,0 +1,41 @@
+//===- Compiler.h - The ipec pipeline as library calls ----------*- C++ -*-===//
+//
+// What the ipec driver does, so that tests and other tools can do it too:
+// source -> IR -> bytecode (verified) -> signed artifact -> file.
+//
+//===----------------------------------------------------------------------===//
+#ifndef IPEC_COMPILER_H
+#define IPEC_COMPILER_H
+
+#include "ipec/CodeGen.h"
+#include "ipec/Diagnostics.h"
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <optional>
+#include <vector>
+
+namespace ipec {
+
+struct CompileOptions {
+  CodeGenOptions CodeGen;
+  bool WarningsAsErrors = false;
+};
+
+/// Compiles the IPL source in buffer BufferID of Diags' SourceMgr to
+/// bytecode, which the C verifier has accepted. Problems in the source go to
+/// Diags; returns nullopt if there was any error.
+std::optional<std::vector<uint8_t>>
+compileToBytecode(unsigned BufferID, DiagnosticEngine &Diags,
+                  const CompileOptions &Opts);
+
+/// Writes Bytes to Path through a temporary file and a rename, so Path is
+/// never left half-written.
+llvm::Error writeFileAtomically(llvm::StringRef Path,
+                                llvm::ArrayRef<uint8_t> Bytes);
+
+} // namespace ipec
+
+#endif // IPEC_COMPILER_H

@@ -1,0 +1,67 @@
+//===- Diagnostics.h - Located, table-driven diagnostics --------*- C++ -*-===//
+//
+// Every message ipec prints about a source is declared once in
+// Diagnostics.def. DiagnosticEngine formats it clang-style through
+// llvm::SourceMgr: "file:line:col: error: text", the source line, a caret and
+// range underline.
+//
+//===----------------------------------------------------------------------===//
+#ifndef IPEC_DIAGNOSTICS_H
+#define IPEC_DIAGNOSTICS_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/SMLoc.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <string>
+
+namespace ipec {
+
+enum class DiagID : unsigned {
+#define DIAG(Id, Severity, Group, Text) Id,
+#include "ipec/Diagnostics.def"
+  NumDiags
+};
+
+enum class Severity { Note, Warning, Error };
+
+class DiagnosticEngine {
+public:
+  DiagnosticEngine(llvm::SourceMgr &SM, llvm::raw_ostream &OS)
+      : SM(SM), OS(OS) {}
+
+  /// Reports Id at Loc, underlining Ranges, with %0.. replaced by Args.
+  void report(DiagID Id, llvm::SMLoc Loc, llvm::ArrayRef<std::string> Args = {},
+              llvm::ArrayRef<llvm::SMRange> Ranges = {});
+  /// Reports a diagnostic that has no source location ("ipec: error: ...").
+  void reportNoLoc(DiagID Id, llvm::ArrayRef<std::string> Args = {});
+
+  unsigned errorCount() const { return NumErrors; }
+  unsigned warningCount() const { return NumWarnings; }
+  bool hasErrors() const { return NumErrors != 0; }
+  void setWarningsAsErrors(bool V) { WarningsAsErrors = V; }
+  llvm::SourceMgr &sourceMgr() { return SM; }
+
+  static Severity severityOf(DiagID Id);
+  static llvm::StringRef groupOf(DiagID Id);
+  static std::string format(DiagID Id, llvm::ArrayRef<std::string> Args);
+
+private:
+  llvm::SourceMgr &SM;
+  llvm::raw_ostream &OS;
+  unsigned NumErrors = 0;
+  unsigned NumWarnings = 0;
+  bool WarningsAsErrors = false;
+};
+
+/// The closest of Candidates to Name, or "" if none is close enough to be a
+/// plausible typo.
+llvm::StringRef suggestName(llvm::StringRef Name,
+                            llvm::ArrayRef<llvm::StringRef> Candidates);
+
+} // namespace ipec
+
+#endif // IPEC_DIAGNOSTICS_H

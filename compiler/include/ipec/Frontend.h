@@ -1,0 +1,19 @@
+//===- Frontend.h - IPL source to policy IR ---------------------*- C++ -*-===//
+#ifndef IPEC_FRONTEND_H
+#define IPEC_FRONTEND_H
+
+#include "ipec/Diagnostics.h"
+#include "ipec/IR/Policy.h"
+
+#include <optional>
+
+namespace ipec {
+
+/// Parses and checks the IPL source in buffer BufferID of Diags' SourceMgr.
+/// Every problem is reported to Diags (parsing recovers and goes on); the
+/// policy is returned only when there was no error.
+std::optional<ir::Policy> parseIPL(unsigned BufferID, DiagnosticEngine &Diags);
+
+} // namespace ipec
+
+#endif // IPEC_FRONTEND_H

@@ -1,0 +1,63 @@
+//===- Compiler.cpp -------------------------------------------------------===//
+
+#include "ipec/Compiler.h"
+#include "ipec/Artifact.h"
+#include "ipec/Frontend.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace ipec;
+using namespace llvm;
+
+std::optional<std::vector<uint8_t>>
+ipec::compileToBytecode(unsigned BufferID, DiagnosticEngine &Diags,
+                        const CompileOptions &Opts) {
+  Diags.setWarningsAsErrors(Opts.WarningsAsErrors);
+  std::optional<ir::Policy> P = parseIPL(BufferID, Diags);
+  if (!P || Diags.hasErrors())
+    return std::nullopt;
+  Expected<bc::Module> M = generateCode(*P, Opts.CodeGen);
+  if (!M) {
+    Diags.report(DiagID::err_codegen, SMLoc(), {toString(M.takeError())});
+    return std::nullopt;
+  }
+  std::vector<uint8_t> Bytes = bc::serialize(*M);
+  // Never hand out what the kernel would refuse.
+  Expected<Artifact> A = Artifact::fromBytes(Bytes);
+  if (!A) {
+    Diags.report(DiagID::err_internal_verify, SMLoc(),
+                 {toString(A.takeError())});
+    return std::nullopt;
+  }
+  return Bytes;
+}
+
+Error ipec::writeFileAtomically(StringRef Path, ArrayRef<uint8_t> Bytes) {
+  SmallString<256> Model(Path);
+  Model += ".tmp-%%%%%%%%";
+  int FD;
+  SmallString<256> Temp;
+  if (std::error_code EC = sys::fs::createUniqueFile(Model, FD, Temp))
+    return createStringError(EC, "cannot create '%s': %s", Model.c_str(),
+                             EC.message().c_str());
+  {
+    raw_fd_ostream OS(FD, /*shouldClose=*/true);
+    OS.write(reinterpret_cast<const char *>(Bytes.data()), Bytes.size());
+    OS.close();
+    if (OS.has_error()) {
+      std::error_code EC = OS.error();
+      OS.clear_error();
+      sys::fs::remove(Temp);
+      return createStringError(EC, "cannot write '%s': %s",
+                               Path.str().c_str(), EC.message().c_str());
+    }
+  }
+  if (std::error_code EC = sys::fs::rename(Temp, Path)) {
+    sys::fs::remove(Temp);
+    return createStringError(EC, "cannot write '%s': %s", Path.str().c_str(),
+                             EC.message().c_str());
+  }
+  return Error::success();
+}

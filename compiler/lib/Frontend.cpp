@@ -1,0 +1,524 @@
+//===- Frontend.cpp - Parse IPL with ANTLR and lower it to the IR ---------===//
+//
+// ANTLR builds the parse tree; this file turns syntax errors into located
+// diagnostics, resolves names, checks values and builds ir::Policy. It is the
+// only file that sees ANTLR types.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ipec/Frontend.h"
+
+#include "IPLLexer.h"
+#include "IPLParser.h"
+#include "antlr4-runtime.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
+
+using namespace ipec;
+using namespace ipec::grammar;
+using llvm::SMLoc;
+using llvm::SMRange;
+using llvm::StringRef;
+
+namespace {
+
+/// Maps ANTLR's code-point indices back to bytes of the source buffer.
+class SourceText {
+public:
+  explicit SourceText(StringRef Buf) : Buf(Buf) {
+    if (llvm::all_of(Buf, [](char C) { return (unsigned char)C < 0x80; }))
+      return;
+    for (size_t I = 0; I < Buf.size(); ++I)
+      if (((unsigned char)Buf[I] & 0xc0) != 0x80)
+        CodePointToByte.push_back(uint32_t(I));
+  }
+
+  size_t byteOffset(size_t CodePoint) const {
+    if (CodePointToByte.empty())
+      return std::min(CodePoint, Buf.size());
+    return CodePoint < CodePointToByte.size() ? CodePointToByte[CodePoint]
+                                              : Buf.size();
+  }
+  SMLoc loc(size_t CodePoint) const {
+    return SMLoc::getFromPointer(Buf.data() + byteOffset(CodePoint));
+  }
+  SMLoc loc(const antlr4::Token *T) const { return loc(T->getStartIndex()); }
+  SMRange range(const antlr4::Token *Start, const antlr4::Token *Stop) const {
+    if (Stop->getStopIndex() + 1 < Start->getStartIndex())
+      Stop = Start;
+    return SMRange(loc(Start), loc(Stop->getStopIndex() + 1));
+  }
+  SMRange range(const antlr4::Token *T) const { return range(T, T); }
+  SMRange range(antlr4::ParserRuleContext *Ctx) const {
+    return range(Ctx->getStart(), Ctx->getStop());
+  }
+  StringRef slice(size_t StartCp, size_t StopCp) const {
+    size_t B = byteOffset(StartCp), E = byteOffset(StopCp + 1);
+    return Buf.slice(B, E);
+  }
+
+  StringRef Buf;
+
+private:
+  std::vector<uint32_t> CodePointToByte;
+};
+
+class SyntaxErrorListener : public antlr4::BaseErrorListener {
+public:
+  SyntaxErrorListener(const SourceText &Text, DiagnosticEngine &Diags)
+      : Text(Text), Diags(Diags) {}
+
+  void syntaxError(antlr4::Recognizer *, antlr4::Token *Bad, size_t Line,
+                   size_t Column, const std::string &Msg,
+                   std::exception_ptr) override {
+    if (!Bad) {
+      // The lexer has a catch-all token, so this is only a fallback.
+      SMLoc L = Diags.sourceMgr().FindLocForLineAndColumn(
+          Diags.sourceMgr().getMainFileID(), unsigned(Line),
+          unsigned(Column + 1));
+      Diags.report(DiagID::err_syntax, L, {Msg});
+      return;
+    }
+    if (Bad->getType() == IPLLexer::ERROR_CHAR) {
+      Diags.report(DiagID::err_unexpected_char, Text.loc(Bad),
+                   {Bad->getText()}, {Text.range(Bad)});
+      return;
+    }
+    std::string Nice = Msg;
+    // ANTLR says "<EOF>"; people say "end of file".
+    size_t P;
+    while ((P = Nice.find("<EOF>")) != std::string::npos)
+      Nice.replace(P, 5, "end of file");
+    Diags.report(DiagID::err_syntax, Text.loc(Bad), {Nice},
+                 Bad->getType() == antlr4::Token::EOF
+                     ? llvm::ArrayRef<SMRange>()
+                     : llvm::ArrayRef<SMRange>(Text.range(Bad)));
+  }
+
+private:
+  const SourceText &Text;
+  DiagnosticEngine &Diags;
+};
+
+/// Names that stand for several operations.
+struct OpGroup {
+  StringRef Name;
+  ir::OpMask Ops;
+};
+const OpGroup BuiltinGroups[] = {
+    {"exec_any", (1u << IPEVM_OP_EXECUTE) | (1u << IPEVM_OP_MMAP_EXEC) |
+                     (1u << IPEVM_OP_MPROTECT_EXEC)},
+};
+
+/// Lowers a parse tree without syntax errors to the IR.
+class Lowering {
+public:
+  Lowering(const SourceText &Text, DiagnosticEngine &Diags, StringRef File,
+           antlr4::CommonTokenStream &Tokens)
+      : Text(Text), Diags(Diags), File(File.str()), Tokens(Tokens) {}
+
+  std::optional<ir::Policy> run(IPLParser::PolicyContext *Tree);
+
+private:
+  void header(IPLParser::HeaderContext *H);
+  void defaultDecl(IPLParser::DefaultDeclContext *D);
+  void ruleDecl(IPLParser::RuleDeclContext *R);
+  std::optional<ir::OpMask> opList(IPLParser::OpListContext *L);
+  std::optional<ir::Expr> cond(IPLParser::CondContext *C);
+  std::optional<ir::Expr> compare(IPLParser::CompareCondContext *C);
+  std::optional<unsigned> property(IPLParser::PropRefContext *P);
+  std::optional<ir::Digest> digest(antlr4::Token *T);
+  void checkDefaults(IPLParser::HeaderContext *H);
+  ir::SourceLoc sourceLoc(antlr4::Token *T) const;
+  std::string oneLine(antlr4::ParserRuleContext *Ctx) const;
+  static ir::Action action(IPLParser::ActionContext *A, antlr4::Token *Audit) {
+    return {A->getStart()->getText() == "allow", Audit != nullptr};
+  }
+
+  const SourceText &Text;
+  DiagnosticEngine &Diags;
+  std::string File;
+  antlr4::CommonTokenStream &Tokens;
+  ir::Policy P;
+  std::array<SMLoc, IPEVM_OP_COUNT> PerOpLoc;
+  SMLoc GlobalLoc;
+};
+
+} // namespace
+
+ir::SourceLoc Lowering::sourceLoc(antlr4::Token *T) const {
+  auto LC = Diags.sourceMgr().getLineAndColumn(Text.loc(T));
+  return {File, LC.first, LC.second};
+}
+
+/// The tokens of Ctx joined as written, with each run of blanks and comments
+/// between two tokens reduced to one space.
+std::string Lowering::oneLine(antlr4::ParserRuleContext *Ctx) const {
+  std::string Out;
+  size_t Prev = 0;
+  bool First = true;
+  for (size_t I = Ctx->getStart()->getTokenIndex();
+       I <= Ctx->getStop()->getTokenIndex(); ++I) {
+    antlr4::Token *T = Tokens.get(I);
+    if (T->getChannel() != antlr4::Token::DEFAULT_CHANNEL)
+      continue;
+    if (!First && T->getStartIndex() > Prev + 1)
+      Out += ' ';
+    Out += Text.slice(T->getStartIndex(), T->getStopIndex()).str();
+    Prev = T->getStopIndex();
+    First = false;
+  }
+  return Out;
+}
+
+std::optional<ir::Policy> Lowering::run(IPLParser::PolicyContext *Tree) {
+  header(Tree->header());
+  for (auto *S : Tree->statement()) {
+    if (auto *D = S->defaultDecl())
+      defaultDecl(D);
+    else if (auto *R = S->ruleDecl())
+      ruleDecl(R);
+  }
+  checkDefaults(Tree->header());
+  if (Diags.hasErrors())
+    return std::nullopt;
+  return std::move(P);
+}
+
+static bool unescape(StringRef Quoted, std::string &Out, char &BadEscape) {
+  StringRef S = Quoted.drop_front().drop_back();
+  for (size_t I = 0; I < S.size(); ++I) {
+    if (S[I] != '\\') {
+      Out += S[I];
+      continue;
+    }
+    char C = S[++I];
+    switch (C) {
+    case '\\':
+    case '"':
+      Out += C;
+      break;
+    default:
+      BadEscape = C;
+      return false;
+    }
+  }
+  return true;
+}
+
+void Lowering::header(IPLParser::HeaderContext *H) {
+  antlr4::Token *NameTok = H->name;
+  char Bad = 0;
+  if (!unescape(NameTok->getText(), P.Name, Bad)) {
+    Diags.report(DiagID::err_bad_escape, Text.loc(NameTok),
+                 {std::string(1, Bad)}, {Text.range(NameTok)});
+  } else if (P.Name.empty()) {
+    Diags.report(DiagID::err_empty_name, Text.loc(NameTok), {},
+                 {Text.range(NameTok)});
+  } else {
+    // The name becomes a securityfs directory: the kernel's rules apply.
+    const char *Why = nullptr;
+    if (P.Name.size() > 255)
+      Why = "is longer than 255 bytes";
+    else if (P.Name == "." || P.Name == "..")
+      Why = "must not be '.' or '..'";
+    else if (StringRef(P.Name).contains('/'))
+      Why = "must not contain '/'";
+    else if (llvm::any_of(P.Name, [](char C) {
+               return (unsigned char)C < 0x20 || C == ' ' || C == '#';
+             }))
+      Why = "must not contain spaces, '#' or control characters";
+    if (Why)
+      Diags.report(DiagID::err_bad_name, Text.loc(NameTok), {Why},
+                   {Text.range(NameTok)});
+  }
+
+  antlr4::Token *Ver = H->ver;
+  StringRef V = Text.slice(Ver->getStartIndex(), Ver->getStopIndex());
+  size_t Start = 0;
+  for (int I = 0; I < 3; ++I) {
+    size_t End = I < 2 ? V.find('.', Start) : V.size();
+    StringRef Comp = V.slice(Start, End);
+    unsigned Value = 0;
+    if (Comp.getAsInteger(10, Value) || Value > 65535) {
+      const char *At = V.data() + Start;
+      Diags.report(DiagID::err_version_component, SMLoc::getFromPointer(At),
+                   {Comp.str()},
+                   {SMRange(SMLoc::getFromPointer(At),
+                            SMLoc::getFromPointer(At + Comp.size()))});
+    } else {
+      P.Version[I] = uint16_t(Value);
+    }
+    Start = End + 1;
+  }
+}
+
+std::optional<ir::OpMask> Lowering::opList(IPLParser::OpListContext *L) {
+  ir::OpMask Mask = 0;
+  bool Ok = true;
+  for (auto *Id : L->IDENT()) {
+    antlr4::Token *T = Id->getSymbol();
+    std::string Name = T->getText();
+    ir::OpMask M = 0;
+    if (auto Op = ir::opByName(Name))
+      M = 1u << *Op;
+    for (const OpGroup &G : BuiltinGroups)
+      if (G.Name == Name)
+        M = G.Ops;
+    if (!M) {
+      Diags.report(DiagID::err_unknown_operation, Text.loc(T), {Name},
+                   {Text.range(T)});
+      llvm::SmallVector<StringRef, 16> Names;
+      for (unsigned Op = 0; Op < IPEVM_OP_COUNT; ++Op)
+        Names.push_back(ir::opName(Op));
+      for (const OpGroup &G : BuiltinGroups)
+        Names.push_back(G.Name);
+      StringRef S = suggestName(Name, Names);
+      if (!S.empty())
+        Diags.report(DiagID::note_did_you_mean, Text.loc(T), {S.str()});
+      Ok = false;
+      continue;
+    }
+    if (Mask & M)
+      Diags.report(DiagID::warn_duplicate_operation, Text.loc(T), {Name},
+                   {Text.range(T)});
+    Mask |= M;
+  }
+  if (!Ok)
+    return std::nullopt;
+  return Mask;
+}
+
+void Lowering::defaultDecl(IPLParser::DefaultDeclContext *D) {
+  ir::Default Def;
+  Def.Present = true;
+  Def.Act = action(D->action(), D->audit);
+  Def.Loc = sourceLoc(D->getStart());
+  SMLoc Here = Text.loc(D->getStart());
+  SMRange Whole = Text.range(D);
+
+  if (!D->opList()) {
+    if (P.Global.Present) {
+      Diags.report(DiagID::err_duplicate_default, Here, {"global default"},
+                   {Whole});
+      Diags.report(DiagID::note_previous_default, GlobalLoc);
+      return;
+    }
+    P.Global = Def;
+    GlobalLoc = Here;
+    return;
+  }
+  auto Mask = opList(D->opList());
+  if (!Mask)
+    return;
+  for (unsigned Op = 0; Op < IPEVM_OP_COUNT; ++Op) {
+    if (!(*Mask & (1u << Op)))
+      continue;
+    if (P.PerOp[Op].Present) {
+      Diags.report(DiagID::err_duplicate_default, Here,
+                   {"default for '" + ir::opName(Op).str() + "'"}, {Whole});
+      Diags.report(DiagID::note_previous_default, PerOpLoc[Op]);
+      continue;
+    }
+    P.PerOp[Op] = Def;
+    PerOpLoc[Op] = Here;
+  }
+}
+
+void Lowering::ruleDecl(IPLParser::RuleDeclContext *R) {
+  auto Mask = opList(R->opList());
+  std::optional<ir::Expr> Cond = ir::Expr::constant(true);
+  if (R->cond())
+    Cond = cond(R->cond());
+  if (!Mask || !Cond)
+    return;
+  if (Cond->K == ir::Expr::False)
+    Diags.report(DiagID::warn_never_matches, Text.loc(R->cond()->getStart()),
+                 {}, {Text.range(R->cond())});
+  ir::Rule Rule;
+  Rule.Ops = *Mask;
+  Rule.Act = action(R->action(), R->audit);
+  Rule.Cond = std::move(*Cond);
+  Rule.Loc = sourceLoc(R->getStart());
+  Rule.Text = oneLine(R);
+  P.Rules.push_back(std::move(Rule));
+}
+
+std::optional<unsigned> Lowering::property(IPLParser::PropRefContext *Ref) {
+  std::string Name = Text.slice(Ref->getStart()->getStartIndex(),
+                                Ref->getStop()->getStopIndex())
+                         .str();
+  if (auto Prop = ir::propByName(Name))
+    return Prop;
+  Diags.report(DiagID::err_unknown_property, Text.loc(Ref->getStart()), {Name},
+               {Text.range(Ref)});
+  llvm::SmallVector<StringRef, 8> Names;
+  for (unsigned I = 0; I < IPEVM_PROP_COUNT; ++I)
+    Names.push_back(ir::propName(I));
+  StringRef S = suggestName(Name, Names);
+  if (!S.empty())
+    Diags.report(DiagID::note_did_you_mean, Text.loc(Ref->getStart()),
+                 {S.str()});
+  return std::nullopt;
+}
+
+std::optional<ir::Digest> Lowering::digest(antlr4::Token *T) {
+  StringRef Whole = Text.slice(T->getStartIndex(), T->getStopIndex());
+  auto [Alg, Hex] = Whole.split(':');
+  SMRange All = Text.range(T);
+  auto Len = ir::digestLength(Alg);
+  if (!Len) {
+    Diags.report(DiagID::err_unknown_algorithm, Text.loc(T), {Alg.str()},
+                 {SMRange(All.Start, SMLoc::getFromPointer(Alg.end()))});
+    llvm::SmallVector<StringRef, 8> Known = {"sha256", "sha384", "sha512",
+                                             "sha1",   "sha224", "sm3"};
+    StringRef S = suggestName(Alg, Known);
+    if (!S.empty())
+      Diags.report(DiagID::note_did_you_mean, Text.loc(T), {S.str()});
+    return std::nullopt;
+  }
+  SMLoc HexLoc = SMLoc::getFromPointer(Hex.data());
+  SMRange HexRange(HexLoc, All.End);
+  if (Hex.size() % 2) {
+    Diags.report(DiagID::err_digest_odd, HexLoc, {std::to_string(Hex.size())},
+                 {HexRange});
+    return std::nullopt;
+  }
+  if (Hex.size() != *Len * 2) {
+    Diags.report(DiagID::err_digest_length, HexLoc,
+                 {Alg.str(), std::to_string(*Len * 2),
+                  std::to_string(Hex.size())},
+                 {HexRange});
+    return std::nullopt;
+  }
+  ir::Digest D;
+  D.Alg = Alg.str();
+  std::string Bytes = llvm::fromHex(Hex);
+  D.Bytes.assign(Bytes.begin(), Bytes.end());
+  return D;
+}
+
+std::optional<ir::Expr> Lowering::compare(IPLParser::CompareCondContext *C) {
+  auto Prop = property(C->propRef());
+  if (!Prop)
+    return std::nullopt;
+  std::string PName = ir::propName(*Prop).str();
+  bool Negate = C->op->getText() == "!=";
+  auto *V = C->value();
+  SMLoc VLoc = Text.loc(V->getStart());
+  std::optional<ir::Expr> E;
+  if (ipevm_prop_is_digest(*Prop)) {
+    auto *DV = dynamic_cast<IPLParser::DigestValueContext *>(V);
+    if (!DV) {
+      Diags.report(DiagID::err_expected_digest, VLoc, {PName},
+                   {Text.range(V)});
+      return std::nullopt;
+    }
+    auto D = digest(DV->DIGEST()->getSymbol());
+    if (!D)
+      return std::nullopt;
+    E = ir::Expr::digestEq(*Prop, std::move(*D));
+  } else {
+    auto *BV = dynamic_cast<IPLParser::BoolValueContext *>(V);
+    if (!BV) {
+      Diags.report(DiagID::err_property_is_boolean, VLoc, {PName},
+                   {Text.range(V)});
+      return std::nullopt;
+    }
+    E = ir::Expr::boolProp(*Prop);
+    if (BV->getStart()->getText() == "false")
+      Negate = !Negate;
+  }
+  return Negate ? ir::Expr::makeNot(std::move(*E)) : std::move(*E);
+}
+
+std::optional<ir::Expr> Lowering::cond(IPLParser::CondContext *C) {
+  if (auto *N = dynamic_cast<IPLParser::NotCondContext *>(C)) {
+    auto E = cond(N->cond());
+    return E ? std::optional(ir::Expr::makeNot(std::move(*E))) : std::nullopt;
+  }
+  if (auto *A = dynamic_cast<IPLParser::AndCondContext *>(C)) {
+    auto L = cond(A->cond(0)), R = cond(A->cond(1));
+    if (!L || !R)
+      return std::nullopt;
+    return ir::Expr::makeAnd(std::move(*L), std::move(*R));
+  }
+  if (auto *O = dynamic_cast<IPLParser::OrCondContext *>(C)) {
+    auto L = cond(O->cond(0)), R = cond(O->cond(1));
+    if (!L || !R)
+      return std::nullopt;
+    return ir::Expr::makeOr(std::move(*L), std::move(*R));
+  }
+  if (auto *Paren = dynamic_cast<IPLParser::ParenCondContext *>(C))
+    return cond(Paren->cond());
+  if (auto *Cmp = dynamic_cast<IPLParser::CompareCondContext *>(C))
+    return compare(Cmp);
+  if (auto *B = dynamic_cast<IPLParser::BoolCondContext *>(C)) {
+    auto Prop = property(B->propRef());
+    if (!Prop)
+      return std::nullopt;
+    if (ipevm_prop_is_digest(*Prop)) {
+      Diags.report(DiagID::err_property_not_boolean,
+                   Text.loc(B->getStart()), {ir::propName(*Prop).str()},
+                   {Text.range(B)});
+      return std::nullopt;
+    }
+    return ir::Expr::boolProp(*Prop);
+  }
+  if (auto *K = dynamic_cast<IPLParser::ConstCondContext *>(C))
+    return ir::Expr::constant(K->getStart()->getText() == "true");
+  llvm_unreachable("unhandled condition form");
+}
+
+void Lowering::checkDefaults(IPLParser::HeaderContext *H) {
+  if (P.Global.Present)
+    return;
+  std::string Missing;
+  for (unsigned Op = 0; Op < IPEVM_OP_COUNT; ++Op) {
+    if (P.PerOp[Op].Present)
+      continue;
+    Missing += (Missing.empty() ? "'" : ", '") + ir::opName(Op).str() + "'";
+  }
+  if (Missing.empty())
+    return;
+  Diags.report(DiagID::err_missing_default, Text.loc(H->getStart()), {Missing},
+               {Text.range(H)});
+  Diags.report(DiagID::note_add_default, Text.loc(H->getStart()));
+}
+
+std::optional<ir::Policy> ipec::parseIPL(unsigned BufferID,
+                                         DiagnosticEngine &Diags) {
+  llvm::SourceMgr &SM = Diags.sourceMgr();
+  const llvm::MemoryBuffer *Buf = SM.getMemoryBuffer(BufferID);
+  StringRef Src = Buf->getBuffer();
+  size_t Nul = Src.find('\0');
+  if (Nul != StringRef::npos) {
+    Diags.report(DiagID::err_nul_byte,
+                 SMLoc::getFromPointer(Src.data() + Nul));
+    return std::nullopt;
+  }
+
+  SourceText Text(Src);
+  std::unique_ptr<antlr4::ANTLRInputStream> Input;
+  try {
+    Input = std::make_unique<antlr4::ANTLRInputStream>(Src.str());
+  } catch (const std::exception &) {
+    Diags.report(DiagID::err_invalid_utf8, SMLoc::getFromPointer(Src.data()));
+    return std::nullopt;
+  }
+  SyntaxErrorListener Listener(Text, Diags);
+  IPLLexer Lexer(Input.get());
+  Lexer.removeErrorListeners();
+  Lexer.addErrorListener(&Listener);
+  antlr4::CommonTokenStream Tokens(&Lexer);
+  IPLParser Parser(&Tokens);
+  Parser.removeErrorListeners();
+  Parser.addErrorListener(&Listener);
+  IPLParser::PolicyContext *Tree = Parser.policy();
+  if (Diags.hasErrors())
+    return std::nullopt;
+
+  Lowering L(Text, Diags, Buf->getBufferIdentifier(), Tokens);
+  return L.run(Tree);
+}

@@ -1,0 +1,75 @@
+// IPL: the ipec policy language. docs/language.md describes it for authors.
+//
+// Names (operations, properties) are plain identifiers resolved by sema, not
+// keywords, so that misspellings get "did you mean" notes and so that later
+// user-defined names (operation groups, sets, macros) share one namespace.
+grammar IPL;
+
+policy
+  : header statement* EOF
+  ;
+
+header
+  : 'policy' name=STRING 'version' ver=VERSION ';'
+  ;
+
+statement
+  : defaultDecl
+  | ruleDecl
+  ;
+
+// default deny;                    the global default
+// default kmodule, firmware allow; per-operation defaults
+defaultDecl
+  : 'default' opList? audit='audit'? action ';'
+  ;
+
+// audit deny execute, mmap_exec if fsverity.digest == sha256:...;
+ruleDecl
+  : audit='audit'? action opList ('if' cond)? ';'
+  ;
+
+action
+  : 'allow'
+  | 'deny'
+  ;
+
+opList
+  : IDENT (',' IDENT)*
+  ;
+
+// Precedence: not binds tightest, then and, then or.
+cond
+  : 'not' cond                      # notCond
+  | cond 'and' cond                 # andCond
+  | cond 'or' cond                  # orCond
+  | '(' cond ')'                    # parenCond
+  | propRef op=('==' | '!=') value  # compareCond
+  | propRef                         # boolCond
+  | ('true' | 'false')              # constCond
+  ;
+
+propRef
+  : IDENT ('.' IDENT)*
+  ;
+
+value
+  : DIGEST                          # digestValue
+  | ('true' | 'false')              # boolValue
+  | IDENT                           # nameValue
+  ;
+
+STRING  : '"' (~["\\\r\n] | '\\' ~[\r\n])* '"' ;
+VERSION : DIGITS '.' DIGITS '.' DIGITS ;
+// An algorithm name, a colon and hex digits: sha256:0f3a...
+DIGEST  : [a-zA-Z] [a-zA-Z0-9_-]* ':' HEXDIGIT+ ;
+IDENT   : [a-zA-Z_] [a-zA-Z0-9_]* ;
+NUMBER  : DIGITS ;
+
+LINE_COMMENT : ('#' | '//') ~[\r\n]* -> skip ;
+WS           : [ \t\r\n\f]+ -> skip ;
+// Anything else becomes a token the parser rejects with a located error.
+ERROR_CHAR   : . ;
+
+fragment DIGITS   : [0-9]+ ;
+fragment HEXDIGIT : [0-9a-fA-F] ;
