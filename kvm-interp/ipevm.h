@@ -113,8 +113,6 @@ struct ipevm_digest {
 	u32 len;
 };
 
-#define IPEVM_DIGEST_PROPS (IPEVM_PROP_COUNT - IPEVM_PROP_FIRST_DIGEST)
-
 /*
  * One event. A property is known when its bit is set in have; boolean values
  * are bits of bools; digests are in digest[prop - IPEVM_PROP_FIRST_DIGEST].

@@ -76,6 +76,7 @@ enum ipevm_prop {
 };
 
 #define IPEVM_PROP_FIRST_DIGEST IPEVM_PROP_FSVERITY_DIGEST
+#define IPEVM_DIGEST_PROPS (IPEVM_PROP_COUNT - IPEVM_PROP_FIRST_DIGEST)
 
 static inline bool ipevm_prop_is_digest(u32 prop)
 {
@@ -233,6 +234,18 @@ static inline u16 ipevm_rd16(const u8 *p)
 static inline u32 ipevm_rd32(const u8 *p)
 {
 	return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
+}
+
+/* memcmp order, without libc: the order of table keys. */
+static inline int ipevm_cmp_bytes(const u8 *a, const u8 *b, u32 n)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++) {
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	}
+	return 0;
 }
 
 /* Field offsets within the header, for readers that do not cast. */

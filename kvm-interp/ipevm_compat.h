@@ -9,6 +9,7 @@
 #define IPEVM_COMPAT_H
 
 #ifdef __KERNEL__
+#include <linux/stddef.h>
 #include <linux/types.h>
 #else
 #include <stdbool.h>

@@ -1,9 +1,10 @@
 # lit configuration for ipec's compiler tests.
 import os
+import sys
 import lit.formats
 
 config.name = "ipec"
-config.test_format = lit.formats.ShTest(execute_external=False)
+config.test_format = lit.formats.ShTest(execute_external=True)
 config.suffixes = [".ipl", ".test"]
 config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py.in"]
 config.test_source_root = os.path.join(config.ipec_src_root, "test/lit")
@@ -18,3 +19,4 @@ for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "HOME"):
 config.substitutions.append(("%ipec_src", config.ipec_src_root))
 config.substitutions.append(("%keys", os.path.join(config.ipec_obj_root, "test-keys")))
 config.substitutions.append(("%openssl", config.openssl))
+config.substitutions.append(("%python", sys.executable))

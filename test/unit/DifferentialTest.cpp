@@ -1,0 +1,199 @@
+//===- DifferentialTest.cpp - Compiled bytecode vs. the reference ---------===//
+//
+// Random policies (seeded, reproducible) are compiled, serialized, verified
+// by the C verifier and run by the C interpreter on random events; every
+// decision must equal the reference evaluator's: same action, audit flag,
+// origin and rule. A failure prints the policy as IPL and the event.
+//
+//===----------------------------------------------------------------------===//
+
+#include "ipec/Artifact.h"
+#include "ipec/Bytecode.h"
+#include "ipec/CodeGen.h"
+#include "ipec/IR/Evaluate.h"
+
+#include "llvm/Support/raw_ostream.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+using namespace ipec;
+using namespace ipec::ir;
+
+namespace {
+
+const unsigned BoolProps[] = {IPEVM_PROP_BOOT_VERIFIED, IPEVM_PROP_HAS_FILE,
+                              IPEVM_PROP_WRITABLE,
+                              IPEVM_PROP_FSVERITY_SIGNATURE,
+                              IPEVM_PROP_DMVERITY_SIGNATURE};
+
+class RandomPolicies {
+public:
+  explicit RandomPolicies(uint32_t Seed) : Rng(Seed) {
+    // A small pool so that rules and events collide often; one sha512 digest
+    // so that algorithm and length mismatches are exercised.
+    for (int I = 0; I < 6; ++I)
+      Pool.push_back(digest("sha256", 32));
+    Pool.push_back(digest("sha512", 64));
+  }
+
+  Policy policy() {
+    Policy P;
+    P.Name = "random";
+    P.Version = {1, 0, 0};
+    if (chance(70))
+      P.Global = {true, action(), {}};
+    for (unsigned Op = 0; Op < IPEVM_OP_COUNT; ++Op)
+      if (!P.Global.Present || chance(20))
+        P.PerOp[Op] = {true, action(), {}};
+    unsigned N = pick(14);
+    for (unsigned I = 0; I < N; ++I) {
+      Rule R;
+      R.Ops = chance(30) ? AllOps & ~0u : 0;
+      while (!R.Ops)
+        R.Ops = uint32_t(Rng()) & AllOps & uint32_t(Rng());
+      R.Act = action();
+      R.Cond = chance(10) ? Expr::constant(true) : expr(3);
+      P.Rules.push_back(std::move(R));
+    }
+    return P;
+  }
+
+  Facts facts() {
+    Facts F;
+    for (unsigned B : BoolProps)
+      if (chance(50))
+        F.Bools |= 1u << B;
+    for (auto &D : F.Digests) {
+      unsigned C = pick(10);
+      if (C < 7)
+        D = Pool[pick(unsigned(Pool.size()))];
+      else if (C < 9)
+        D = digest("sha256", 32);
+    }
+    return F;
+  }
+
+  unsigned pick(unsigned N) { return unsigned(Rng() % N); }
+  bool chance(unsigned Percent) { return pick(100) < Percent; }
+
+private:
+  Digest digest(const char *Alg, unsigned Len) {
+    Digest D{Alg, {}};
+    for (unsigned I = 0; I < Len; ++I)
+      D.Bytes.push_back(uint8_t(Rng()));
+    return D;
+  }
+  Action action() { return {chance(50), chance(25)}; }
+  Expr expr(unsigned Depth) {
+    unsigned K = pick(Depth ? 10 : 6);
+    if (K < 3)
+      return Expr::boolProp(BoolProps[pick(5)]);
+    if (K < 5)
+      return Expr::digestEq(IPEVM_PROP_FIRST_DIGEST + pick(2),
+                            Pool[pick(unsigned(Pool.size()))]);
+    if (K < 6)
+      return Expr::constant(chance(50));
+    if (K < 7)
+      return Expr::makeNot(expr(Depth - 1));
+    if (K < 9)
+      return Expr::makeAnd(expr(Depth - 1), expr(Depth - 1));
+    return Expr::makeOr(expr(Depth - 1), expr(Depth - 1));
+  }
+
+  std::mt19937 Rng;
+  std::vector<Digest> Pool;
+};
+
+std::string describe(const Policy &P, unsigned Op, const Facts &F) {
+  std::string S;
+  llvm::raw_string_ostream OS(S);
+  print(P, OS);
+  OS << "event: op " << opName(Op);
+  for (unsigned B : BoolProps)
+    OS << " " << propName(B) << "=" << ((F.Bools >> B) & 1);
+  for (unsigned I = 0; I < IPEVM_DIGEST_PROPS; ++I)
+    if (F.Digests[I])
+      OS << " " << propName(IPEVM_PROP_FIRST_DIGEST + I) << "="
+         << F.Digests[I]->str();
+  return OS.str();
+}
+
+/// Fills the event lazily from Facts, recording how often each property was
+/// asked for.
+struct LazyFacts {
+  const Facts *F;
+  unsigned Calls[IPEVM_PROP_COUNT] = {};
+};
+
+int fetchFromFacts(ipevm_event *Ev, u32 Prop) {
+  auto *L = static_cast<LazyFacts *>(Ev->ctx);
+  ++L->Calls[Prop];
+  if (ipevm_prop_is_digest(Prop)) {
+    const auto &D = L->F->Digests[Prop - IPEVM_PROP_FIRST_DIGEST];
+    ipevm_digest &Out = Ev->digest[Prop - IPEVM_PROP_FIRST_DIGEST];
+    if (D) {
+      Out.alg = reinterpret_cast<const u8 *>(D->Alg.data());
+      Out.alg_len = u32(D->Alg.size());
+      Out.bytes = D->Bytes.data();
+      Out.len = u32(D->Bytes.size());
+    }
+  } else if (L->F->Bools & (1u << Prop)) {
+    Ev->bools |= 1u << Prop;
+  }
+  Ev->have |= 1u << Prop;
+  return 0;
+}
+
+TEST(Differential, BytecodeDecidesLikeReference) {
+  constexpr unsigned Policies = 2000, Events = 40;
+  RandomPolicies Gen(20261123);
+  unsigned Compared = 0;
+  for (unsigned I = 0; I < Policies; ++I) {
+    Policy P = Gen.policy();
+    auto M = generateCode(P);
+    ASSERT_TRUE(bool(M)) << llvm::toString(M.takeError());
+    auto A = Artifact::fromBytes(bc::serialize(*M));
+    ASSERT_TRUE(bool(A)) << llvm::toString(A.takeError()) << "\n"
+                         << describe(P, 0, {});
+    for (unsigned J = 0; J < Events; ++J) {
+      unsigned Op = Gen.pick(IPEVM_OP_COUNT);
+      Facts F = Gen.facts();
+      Decision Want = evaluate(P, Op, F);
+
+      LazyFacts L{&F, {}};
+      ipevm_event Ev{};
+      Ev.op = Op;
+      Ev.fetch = fetchFromFacts;
+      Ev.ctx = &L;
+      ipevm_decision Got{};
+      ASSERT_EQ(ipevm_eval(&A->prog(), &Ev, &Got), IPEVM_E_OK);
+      ASSERT_EQ(Got.allow, Want.Act.Allow) << describe(P, Op, F);
+      ASSERT_EQ(Got.audit, Want.Act.Audit) << describe(P, Op, F);
+      ASSERT_EQ(Got.origin, Want.Origin) << describe(P, Op, F);
+      if (Want.Origin == IPEVM_ORIGIN_RULE) {
+        ASSERT_EQ(Got.rule, Want.Rule) << describe(P, Op, F);
+      }
+      ASSERT_LE(Got.steps, A->prog().op_cost[Op]) << describe(P, Op, F);
+      for (unsigned Prop = 0; Prop < IPEVM_PROP_COUNT; ++Prop)
+        ASSERT_LE(L.Calls[Prop], 1u)
+            << "property " << propName(Prop).str() << " fetched twice\n"
+            << describe(P, Op, F);
+      ++Compared;
+    }
+  }
+  EXPECT_EQ(Compared, Policies * Events);
+}
+
+TEST(Differential, CodegenIsDeterministic) {
+  RandomPolicies Gen(7);
+  for (unsigned I = 0; I < 200; ++I) {
+    Policy P = Gen.policy();
+    auto M1 = generateCode(P), M2 = generateCode(P);
+    ASSERT_TRUE(M1 && M2);
+    EXPECT_EQ(bc::serialize(*M1), bc::serialize(*M2));
+  }
+}
+
+} // namespace
