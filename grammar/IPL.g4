@@ -16,6 +16,21 @@ header
 statement
   : defaultDecl
   | ruleDecl
+  | setDecl
+  ;
+
+// set trusted_tools = { sha256:..., sha256:..., other_set };
+setDecl
+  : 'set' name=IDENT '=' setLiteral ';'
+  ;
+
+setLiteral
+  : '{' (setItem (',' setItem)* ','?)? '}'
+  ;
+
+setItem
+  : DIGEST                          # digestItem
+  | IDENT                           # setNameItem
   ;
 
 // default deny;                    the global default
@@ -45,12 +60,18 @@ cond
   | cond 'or' cond                  # orCond
   | '(' cond ')'                    # parenCond
   | propRef op=('==' | '!=') value  # compareCond
+  | propRef 'in' setRef             # inCond
   | propRef                         # boolCond
   | ('true' | 'false')              # constCond
   ;
 
 propRef
   : IDENT ('.' IDENT)*
+  ;
+
+setRef
+  : IDENT                           # namedSet
+  | setLiteral                      # literalSet
   ;
 
 value

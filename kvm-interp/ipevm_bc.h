@@ -165,6 +165,14 @@ enum ipevm_opcode {
 	IPEVM_LOOKUP = 2,
 	/* DECIDE b=flags x=rule: stop with the decision in b (IPEVM_DF_*) */
 	IPEVM_DECIDE = 3,
+	/*
+	 * LOOKUP_RULE a=prop b=table x=flags: if the event's digest prop is a
+	 * key of table b (a rule table), stop with the decision in x
+	 * (IPEVM_DF_ALLOW, IPEVM_DF_AUDIT; origin rule) for the rule id the
+	 * key maps to; otherwise pc = y. One instruction decides for a whole
+	 * allow-list of digest rules, each still named in audit.
+	 */
+	IPEVM_LOOKUP_RULE = 4,
 };
 
 /* DECIDE flags (insn.b). */
@@ -191,20 +199,23 @@ enum ipevm_origin {
  * A valued table maps each key to a branch target (a multiway branch). It
  * belongs to exactly one LOOKUP, its owner, and every target is greater than
  * the owner's index; so the verifier reads each table's targets once.
+ * A rule table (IPEVM_TF_VALUED | IPEVM_TF_RULES) maps each key to a rule id
+ * instead; it belongs to exactly one LOOKUP_RULE.
  */
 struct ipevm_table {
 	struct ipevm_str alg;	/* algorithm name, e.g. "sha256" */
 	u32 key_len;		/* digest bytes, 1 .. IPEVM_MAX_DIGEST */
 	u32 count;		/* keys, >= 1 */
 	u32 keys_off;		/* within TABLES: count * key_len bytes */
-	u32 vals_off;		/* within TABLES: u32[count] targets, or 0 */
+	u32 vals_off;		/* within TABLES: u32[count] values, or 0 */
 	u32 owner;		/* valued: index of the one LOOKUP using it; else 0 */
 	u32 flags;		/* IPEVM_TF_*; unknown bits are rejected */
 };
 
 #define IPEVM_TABLE_SIZE 32
 #define IPEVM_TF_VALUED 0x1u
-#define IPEVM_TF_KNOWN 0x1u
+#define IPEVM_TF_RULES 0x2u	/* values are rule ids; needs IPEVM_TF_VALUED */
+#define IPEVM_TF_KNOWN 0x3u
 #define IPEVM_MAX_DIGEST 64
 #define IPEVM_MAX_ALG_NAME 64
 

@@ -68,30 +68,45 @@ static u32 find_key(const struct ipevm_prog *prog, const u8 *desc,
 	return count;
 }
 
-/* The next pc after LOOKUP p: a valued table's target, x, or y. */
+/*
+ * Look the event's digest for LOOKUP or LOOKUP_RULE p up in p's table.
+ * Returns -1 if fetch failed, else 0 with *key the key's index, or the
+ * table's count for a miss; *desc is the table's descriptor.
+ */
 static int lookup(const struct ipevm_prog *prog, struct ipevm_event *ev,
-		  const u8 *p, u32 *tried, u32 *steps, u32 *next)
+		  const u8 *p, u32 *tried, u32 *steps, const u8 **desc,
+		  u32 *key)
 {
 	u32 prop = p[INSN_FIELD(a)];
-	const u8 *desc = prog->tables + 4 +
-			 ipevm_rd16(p + INSN_FIELD(b)) * IPEVM_TABLE_SIZE;
-	u32 count = ipevm_rd32(desc + TABLE_FIELD(count));
-	u32 k = count;
 
+	*desc = prog->tables + 4 +
+		ipevm_rd16(p + INSN_FIELD(b)) * IPEVM_TABLE_SIZE;
+	*key = ipevm_rd32(*desc + TABLE_FIELD(count));
 	if (need_prop(ev, prop, tried))
 		return -1;
 	if (ev->have & (1u << prop))
-		k = find_key(prog, desc,
-			     &ev->digest[prop - IPEVM_PROP_FIRST_DIGEST],
-			     steps);
-	if (k == count)
-		*next = ipevm_rd32(p + INSN_FIELD(y));
-	else if (ipevm_rd32(desc + TABLE_FIELD(flags)) & IPEVM_TF_VALUED)
-		*next = ipevm_rd32(prog->tables + 4 * k +
-				   ipevm_rd32(desc + TABLE_FIELD(vals_off)));
-	else
-		*next = ipevm_rd32(p + INSN_FIELD(x));
+		*key = find_key(prog, *desc,
+				&ev->digest[prop - IPEVM_PROP_FIRST_DIGEST],
+				steps);
 	return 0;
+}
+
+/* The value of key k of a valued table. */
+static u32 table_value(const struct ipevm_prog *prog, const u8 *desc, u32 k)
+{
+	return ipevm_rd32(prog->tables + 4 * k +
+			  ipevm_rd32(desc + TABLE_FIELD(vals_off)));
+}
+
+static void decide(struct ipevm_decision *out, u32 flags, u32 rule,
+		   u32 steps)
+{
+	out->allow = (flags & IPEVM_DF_ALLOW) != 0;
+	out->audit = (flags & IPEVM_DF_AUDIT) != 0;
+	out->origin = (u8)((flags & IPEVM_DF_ORIGIN_MASK) >>
+			   IPEVM_DF_ORIGIN_SHIFT);
+	out->rule = rule;
+	out->steps = steps;
 }
 
 enum ipevm_err ipevm_eval(const struct ipevm_prog *prog,
@@ -100,8 +115,8 @@ enum ipevm_err ipevm_eval(const struct ipevm_prog *prog,
 	u32 op = ev->op;
 	u32 tried = 0;
 	u32 steps = 0;
-	u32 pc, next, prop, flags;
-	const u8 *p;
+	u32 pc, next, prop, k;
+	const u8 *p, *desc;
 
 	/* Until a DECIDE says otherwise, the answer is deny. */
 	out->allow = false;
@@ -128,17 +143,29 @@ enum ipevm_err ipevm_eval(const struct ipevm_prog *prog,
 				next = ipevm_rd32(p + INSN_FIELD(y));
 			break;
 		case IPEVM_LOOKUP:
-			if (lookup(prog, ev, p, &tried, &steps, &next))
+			if (lookup(prog, ev, p, &tried, &steps, &desc, &k))
 				return IPEVM_E_FETCH;
+			if (k == ipevm_rd32(desc + TABLE_FIELD(count)))
+				next = ipevm_rd32(p + INSN_FIELD(y));
+			else if (ipevm_rd32(desc + TABLE_FIELD(flags)) &
+				 IPEVM_TF_VALUED)
+				next = table_value(prog, desc, k);
+			else
+				next = ipevm_rd32(p + INSN_FIELD(x));
+			break;
+		case IPEVM_LOOKUP_RULE:
+			if (lookup(prog, ev, p, &tried, &steps, &desc, &k))
+				return IPEVM_E_FETCH;
+			if (k != ipevm_rd32(desc + TABLE_FIELD(count))) {
+				decide(out, ipevm_rd32(p + INSN_FIELD(x)),
+				       table_value(prog, desc, k), steps);
+				return IPEVM_E_OK;
+			}
+			next = ipevm_rd32(p + INSN_FIELD(y));
 			break;
 		case IPEVM_DECIDE:
-			flags = ipevm_rd16(p + INSN_FIELD(b));
-			out->allow = (flags & IPEVM_DF_ALLOW) != 0;
-			out->audit = (flags & IPEVM_DF_AUDIT) != 0;
-			out->origin = (u8)((flags & IPEVM_DF_ORIGIN_MASK) >>
-					   IPEVM_DF_ORIGIN_SHIFT);
-			out->rule = ipevm_rd32(p + INSN_FIELD(x));
-			out->steps = steps;
+			decide(out, ipevm_rd16(p + INSN_FIELD(b)),
+			       ipevm_rd32(p + INSN_FIELD(x)), steps);
 			return IPEVM_E_OK;
 		default:
 			return IPEVM_E_BAD_OPCODE;

@@ -301,16 +301,20 @@ static enum ipevm_err check_keys(struct vstate *st, u32 keys, u32 key_len,
 	return IPEVM_E_OK;
 }
 
-/* The targets of a valued table: forward of the owner, inside the code. */
+/*
+ * The values of a valued table: targets forward of the owner and inside the
+ * code, or, for a rule table, rule ids.
+ */
 static enum ipevm_err check_values(struct vstate *st, u32 vals, u32 owner,
-				   u32 count)
+				   u32 count, bool rules)
 {
 	u32 k;
 
 	for (k = 0; k < count; k++) {
 		u32 v = ipevm_rd32(st->base + vals + 4 * k);
 
-		if (v <= owner || v >= st->insn_count)
+		if (rules ? v >= st->rule_count :
+			    v <= owner || v >= st->insn_count)
 			return reject(st, IPEVM_E_BAD_TABLE, vals + 4 * k);
 	}
 	return IPEVM_E_OK;
@@ -337,7 +341,8 @@ static enum ipevm_err check_table(struct vstate *st, u32 index)
 		return reject(st, IPEVM_E_BAD_TABLE, at + TABLE_FIELD(key_len));
 	if (count < 1)
 		return reject(st, IPEVM_E_BAD_TABLE, at + TABLE_FIELD(count));
-	if (flags & ~IPEVM_TF_KNOWN)
+	if ((flags & ~IPEVM_TF_KNOWN) ||
+	    ((flags & IPEVM_TF_RULES) && !(flags & IPEVM_TF_VALUED)))
 		return reject(st, IPEVM_E_BAD_TABLE, at + TABLE_FIELD(flags));
 	if (keys_off > size || (u64)count * key_len > size - keys_off)
 		return reject(st, IPEVM_E_BAD_TABLE,
@@ -363,7 +368,7 @@ static enum ipevm_err check_table(struct vstate *st, u32 index)
 		return err;
 	if (flags & IPEVM_TF_VALUED)
 		return check_values(st, st->tables.off + vals_off, owner,
-				    count);
+				    count, flags & IPEVM_TF_RULES);
 	return IPEVM_E_OK;
 }
 
@@ -481,6 +486,8 @@ static enum ipevm_err check_lookup(struct vstate *st, u32 i, u32 *cost)
 	st->props_used |= 1u << p[INSN_FIELD(a)];
 	count = table_field(st, table, TABLE_FIELD(count));
 	succ = cost[ipevm_rd32(p + INSN_FIELD(y))];
+	if (table_field(st, table, TABLE_FIELD(flags)) & IPEVM_TF_RULES)
+		return reject(st, IPEVM_E_BAD_TABLE, at + INSN_FIELD(b));
 	if (table_field(st, table, TABLE_FIELD(flags)) & IPEVM_TF_VALUED) {
 		if (table_field(st, table, TABLE_FIELD(owner)) != i)
 			return reject(st, IPEVM_E_BAD_TABLE,
@@ -496,6 +503,38 @@ static enum ipevm_err check_lookup(struct vstate *st, u32 i, u32 *cost)
 		succ = max_u32(succ, cost[ipevm_rd32(p + INSN_FIELD(x))]);
 	}
 	cost[i] = sat_add(1 + max_probes(count), succ);
+	return IPEVM_E_OK;
+}
+
+/*
+ * LOOKUP_RULE: a hit decides, so only the miss branch y is a successor; x
+ * holds the decision flags, which name no origin (it is always a rule).
+ */
+static enum ipevm_err check_lookup_rule(struct vstate *st, u32 i, u32 *cost)
+{
+	u32 at = insn_at(st, i);
+	const u8 *p = st->base + at;
+	u32 table = ipevm_rd16(p + INSN_FIELD(b));
+	u32 flags = ipevm_rd32(p + INSN_FIELD(x));
+	u32 y = ipevm_rd32(p + INSN_FIELD(y));
+	u32 tflags;
+
+	if (!ipevm_prop_is_digest(p[INSN_FIELD(a)]))
+		return reject(st, IPEVM_E_BAD_PROP, at + INSN_FIELD(a));
+	if (table >= st->table_count)
+		return reject(st, IPEVM_E_BAD_TABLE, at + INSN_FIELD(b));
+	tflags = table_field(st, table, TABLE_FIELD(flags));
+	if (!(tflags & IPEVM_TF_RULES) ||
+	    table_field(st, table, TABLE_FIELD(owner)) != i)
+		return reject(st, IPEVM_E_BAD_TABLE, at + INSN_FIELD(b));
+	if (flags & ~(IPEVM_DF_ALLOW | IPEVM_DF_AUDIT))
+		return reject(st, IPEVM_E_BAD_OPERAND, at + INSN_FIELD(x));
+	if (y <= i || y >= st->insn_count)
+		return reject(st, IPEVM_E_BAD_JUMP, at + INSN_FIELD(y));
+	st->props_used |= 1u << p[INSN_FIELD(a)];
+	cost[i] = sat_add(1 + max_probes(table_field(st, table,
+						    TABLE_FIELD(count))),
+			  cost[y]);
 	return IPEVM_E_OK;
 }
 
@@ -555,6 +594,9 @@ static enum ipevm_err check_code(struct vstate *st, u32 *cost)
 		case IPEVM_DECIDE:
 			err = check_decide(st, i, cost);
 			break;
+		case IPEVM_LOOKUP_RULE:
+			err = check_lookup_rule(st, i, cost);
+			break;
 		default:
 			err = reject(st, IPEVM_E_BAD_OPCODE,
 				     at + INSN_FIELD(code));
@@ -566,19 +608,25 @@ static enum ipevm_err check_code(struct vstate *st, u32 *cost)
 	return IPEVM_E_OK;
 }
 
-/* A valued table belongs to the one LOOKUP that it names as owner. */
+/*
+ * A valued table belongs to the one LOOKUP that it names as owner, a rule
+ * table to the one LOOKUP_RULE.
+ */
 static enum ipevm_err check_owners(struct vstate *st)
 {
-	u32 t;
+	u32 t, flags, want;
+	const u8 *p;
 
 	for (t = 0; t < st->table_count; t++) {
-		u32 owner = table_field(st, t, TABLE_FIELD(owner));
-		const u8 *p = st->base + insn_at(st, owner);
-
+		flags = table_field(st, t, TABLE_FIELD(flags));
 		/* Unvalued tables have owner 0, always a valid index. */
-		if (!(table_field(st, t, TABLE_FIELD(flags)) & IPEVM_TF_VALUED))
+		if (!(flags & IPEVM_TF_VALUED))
 			continue;
-		if (p[INSN_FIELD(code)] != IPEVM_LOOKUP ||
+		want = flags & IPEVM_TF_RULES ? IPEVM_LOOKUP_RULE :
+						IPEVM_LOOKUP;
+		p = st->base +
+		    insn_at(st, table_field(st, t, TABLE_FIELD(owner)));
+		if (p[INSN_FIELD(code)] != want ||
 		    ipevm_rd16(p + INSN_FIELD(b)) != t)
 			return reject(st, IPEVM_E_BAD_TABLE,
 				      table_at(st, t) + TABLE_FIELD(owner));

@@ -116,7 +116,9 @@ std::vector<uint8_t> bc::serialize(const Module &M) {
                         KeysOff,
                         ValsOff,
                         T.Values.empty() ? 0 : T.Owner,
-                        T.Values.empty() ? 0u : IPEVM_TF_VALUED};
+                        T.Values.empty()
+                            ? 0u
+                            : IPEVM_TF_VALUED | (T.Rules ? IPEVM_TF_RULES : 0)};
     for (int J = 0; J < 8; ++J)
       Tables.patch32(D + 4 * J, Desc[J]);
   }

@@ -6,6 +6,13 @@
 // reverse creation order makes every branch point forward, as the format
 // requires.
 //
+// Digest sets become sorted lookup tables (one per algorithm and length), so
+// a membership test costs a binary search, not a scan. A run of consecutive
+// rules whose whole condition is membership of the same digest property (an
+// allow-list of thousands of per-file digests, as upstream IPE policies are
+// written) becomes LOOKUP_RULE instructions over rule tables: one binary
+// search decides for the whole run and still names the rule that matched.
+//
 //===----------------------------------------------------------------------===//
 
 #include "ipec/CodeGen.h"
@@ -18,6 +25,9 @@ using namespace ipec::ir;
 
 namespace {
 
+/// Digests that share a table: same algorithm, same length.
+using TableKey = std::pair<std::string, size_t>;
+
 class Generator {
 public:
   explicit Generator(const Policy &P) : P(P) {}
@@ -29,9 +39,15 @@ private:
 
   NodeId node(const bc::Insn &I);
   NodeId cond(const Expr &E, NodeId T, NodeId F);
-  NodeId table(const Digest &D);
+  NodeId digestIn(unsigned Prop, const std::vector<Digest> &Set, NodeId T,
+                  NodeId F);
+  unsigned setTable(const std::vector<Digest> &Keys);
+  NodeId ruleRun(unsigned Prop, llvm::ArrayRef<uint32_t> Rules, NodeId Miss);
   NodeId decide(Action A, ipevm_origin Origin, uint32_t Rule) {
     return node(bc::Insn::decide(A.Allow, A.Audit, Origin, Rule));
+  }
+  static bool isDigestRule(const Rule &R) {
+    return R.Cond.K == Expr::DigestIn;
   }
 
   const Policy &P;
@@ -40,7 +56,7 @@ private:
   std::map<std::tuple<uint8_t, uint8_t, uint16_t, uint32_t, uint32_t>, NodeId>
       Unique;
   std::vector<bc::Table> Tables;
-  std::map<Digest, unsigned> TableOf;
+  std::map<std::vector<Digest>, unsigned> SetTables;
 };
 
 } // namespace
@@ -53,16 +69,33 @@ Generator::NodeId Generator::node(const bc::Insn &I) {
   return It->second;
 }
 
-Generator::NodeId Generator::table(const Digest &D) {
-  auto [It, Inserted] = TableOf.try_emplace(D, unsigned(Tables.size()));
+/// Keys must be sorted, unique and of one algorithm and length. Identical
+/// sets share one table.
+unsigned Generator::setTable(const std::vector<Digest> &Keys) {
+  auto [It, Inserted] = SetTables.try_emplace(Keys, unsigned(Tables.size()));
   if (Inserted) {
     bc::Table T;
-    T.Alg = D.Alg;
-    T.KeyLen = uint32_t(D.Bytes.size());
-    T.Keys.push_back(D.Bytes);
+    T.Alg = Keys[0].Alg;
+    T.KeyLen = uint32_t(Keys[0].Bytes.size());
+    for (const Digest &D : Keys)
+      T.Keys.push_back(D.Bytes);
     Tables.push_back(std::move(T));
   }
   return It->second;
+}
+
+Generator::NodeId Generator::digestIn(unsigned Prop,
+                                      const std::vector<Digest> &Set,
+                                      NodeId T, NodeId F) {
+  // One table per (algorithm, length); an event's digest can be in at most
+  // one of them, so their order does not matter.
+  std::map<TableKey, std::vector<Digest>> Groups;
+  for (const Digest &D : Set)
+    Groups[{D.Alg, D.Bytes.size()}].push_back(D);
+  NodeId Next = F;
+  for (auto It = Groups.rbegin(); It != Groups.rend(); ++It)
+    Next = node(bc::Insn::lookup(Prop, setTable(It->second), T, Next));
+  return Next;
 }
 
 Generator::NodeId Generator::cond(const Expr &E, NodeId T, NodeId F) {
@@ -89,10 +122,44 @@ Generator::NodeId Generator::cond(const Expr &E, NodeId T, NodeId F) {
   }
   case Expr::BoolProp:
     return node(bc::Insn::brBool(E.Prop, T, F));
-  case Expr::DigestEq:
-    return node(bc::Insn::lookup(E.Prop, table(E.Value), T, F));
+  case Expr::DigestIn:
+    return digestIn(E.Prop, E.Set, T, F);
   }
   llvm_unreachable("bad expression kind");
+}
+
+/// Rules (ids, in source order) each decide when digest Prop is in their set.
+/// A digest decides by the first rule that lists it; keys are split into
+/// rule tables by algorithm, length and that rule's action.
+Generator::NodeId Generator::ruleRun(unsigned Prop,
+                                     llvm::ArrayRef<uint32_t> Rules,
+                                     NodeId Miss) {
+  std::map<Digest, uint32_t> Winner;
+  for (uint32_t R : Rules)
+    for (const Digest &D : P.Rules[R].Cond.Set)
+      Winner.try_emplace(D, R);
+  using GroupKey = std::tuple<std::string, size_t, bool, bool>;
+  std::map<GroupKey, std::vector<std::pair<Digest, uint32_t>>> Groups;
+  for (auto &[D, R] : Winner) {
+    const Action &A = P.Rules[R].Act;
+    Groups[{D.Alg, D.Bytes.size(), A.Allow, A.Audit}].push_back({D, R});
+  }
+  NodeId Next = Miss;
+  for (auto It = Groups.rbegin(); It != Groups.rend(); ++It) {
+    bc::Table T;
+    T.Alg = std::get<0>(It->first);
+    T.KeyLen = uint32_t(std::get<1>(It->first));
+    T.Rules = true;
+    for (auto &[D, R] : It->second) {
+      T.Keys.push_back(D.Bytes);
+      T.Values.push_back(R);
+    }
+    unsigned Index = unsigned(Tables.size());
+    Tables.push_back(std::move(T));
+    Next = node(bc::Insn::lookupRule(Prop, Index, std::get<2>(It->first),
+                                     std::get<3>(It->first), Next));
+  }
+  return Next;
 }
 
 bc::Module Generator::run(const CodeGenOptions &Opts) {
@@ -101,12 +168,26 @@ bc::Module Generator::run(const CodeGenOptions &Opts) {
     NodeId Next = P.PerOp[Op].Present
                       ? decide(P.PerOp[Op].Act, IPEVM_ORIGIN_OP_DEFAULT, 0)
                       : decide(P.Global.Act, IPEVM_ORIGIN_GLOBAL_DEFAULT, 0);
-    for (size_t R = P.Rules.size(); R-- > 0;) {
-      const Rule &Rule = P.Rules[R];
-      if (!(Rule.Ops & (1u << Op)))
+    std::vector<uint32_t> Applies;
+    for (uint32_t R = 0; R < P.Rules.size(); ++R)
+      if (P.Rules[R].Ops & (1u << Op))
+        Applies.push_back(R);
+    for (size_t I = Applies.size(); I-- > 0;) {
+      const Rule &R = P.Rules[Applies[I]];
+      // The run of digest rules on the same property ending here.
+      size_t First = I;
+      if (Opts.MergeDigestRules && isDigestRule(R))
+        while (First > 0 && isDigestRule(P.Rules[Applies[First - 1]]) &&
+               P.Rules[Applies[First - 1]].Cond.Prop == R.Cond.Prop)
+          --First;
+      if (First < I) {
+        Next = ruleRun(R.Cond.Prop,
+                       llvm::makeArrayRef(Applies).slice(First, I - First + 1),
+                       Next);
+        I = First;
         continue;
-      Next = cond(Rule.Cond, decide(Rule.Act, IPEVM_ORIGIN_RULE, uint32_t(R)),
-                  Next);
+      }
+      Next = cond(R.Cond, decide(R.Act, IPEVM_ORIGIN_RULE, Applies[I]), Next);
     }
     Entry[Op] = Next;
   }
@@ -119,7 +200,9 @@ bc::Module Generator::run(const CodeGenOptions &Opts) {
   for (size_t I = Nodes.size(); I-- > 0;) {
     if (!Live[I] || Nodes[I].Code == IPEVM_DECIDE)
       continue;
-    Live[Nodes[I].X] = Live[Nodes[I].Y] = true;
+    if (Nodes[I].Code != IPEVM_LOOKUP_RULE)
+      Live[Nodes[I].X] = true;
+    Live[Nodes[I].Y] = true;
   }
   std::vector<uint32_t> Index(Nodes.size());
   uint32_t N = 0;
@@ -137,26 +220,28 @@ bc::Module Generator::run(const CodeGenOptions &Opts) {
     if (!Live[I])
       continue;
     bc::Insn Insn = Nodes[I];
-    if (Insn.Code != IPEVM_DECIDE) {
+    if (Insn.Code == IPEVM_BR_BOOL || Insn.Code == IPEVM_LOOKUP)
       Insn.X = Index[Insn.X];
+    if (Insn.Code != IPEVM_DECIDE)
       Insn.Y = Index[Insn.Y];
-    }
     M.Code.push_back(Insn);
   }
-  // Drop tables no live instruction uses, renumbering the rest in order.
+  // Keep the tables live instructions use, numbered in order of first use,
+  // and give rule tables their owner.
   std::vector<int> TableIndex(Tables.size(), -1);
-  for (const bc::Insn &I : M.Code)
-    if (I.Code == IPEVM_LOOKUP)
-      TableIndex[I.B] = 0;
-  unsigned NT = 0;
-  for (size_t T = 0; T < Tables.size(); ++T)
-    if (TableIndex[T] == 0) {
-      TableIndex[T] = int(NT++);
-      M.Tables.push_back(Tables[T]);
+  for (uint32_t I = 0; I < M.Code.size(); ++I) {
+    bc::Insn &In = M.Code[I];
+    if (In.Code != IPEVM_LOOKUP && In.Code != IPEVM_LOOKUP_RULE)
+      continue;
+    int &T = TableIndex[In.B];
+    if (T < 0) {
+      T = int(M.Tables.size());
+      M.Tables.push_back(std::move(Tables[In.B]));
     }
-  for (bc::Insn &I : M.Code)
-    if (I.Code == IPEVM_LOOKUP)
-      I.B = uint16_t(TableIndex[I.B]);
+    In.B = uint16_t(T);
+    if (In.Code == IPEVM_LOOKUP_RULE)
+      M.Tables[In.B].Owner = I;
+  }
 
   if (Opts.EmitSourceMap)
     for (const Rule &R : P.Rules)

@@ -76,6 +76,12 @@ void ipec::disassemble(const Artifact &A, raw_ostream &OS) {
       OS << "lookup  " << ir::propName(Prop) << " in t" << B << " ? @" << X
          << " : @" << Y;
       break;
+    case IPEVM_LOOKUP_RULE:
+      OS << "lookup_rule " << ir::propName(Prop) << " in t" << B << " ? "
+         << ((X & IPEVM_DF_ALLOW) ? "allow" : "deny")
+         << ((X & IPEVM_DF_AUDIT) ? " audit" : "") << " (rule from table) : @"
+         << Y;
+      break;
     case IPEVM_DECIDE: {
       OS << "decide  " << ((B & IPEVM_DF_ALLOW) ? "allow" : "deny")
          << ((B & IPEVM_DF_AUDIT) ? " audit" : "") << " (" << origin(P, B, X)
@@ -95,14 +101,18 @@ void ipec::disassemble(const Artifact &A, raw_ostream &OS) {
       TableView V = table(P, T);
       OS << "  t" << T << ": " << V.Alg << ", " << V.Count << " key"
          << (V.Count == 1 ? "" : "s") << " of " << V.KeyLen << " bytes"
-         << ((V.Flags & IPEVM_TF_VALUED) ? ", valued" : "") << "\n";
+         << ((V.Flags & IPEVM_TF_RULES)    ? ", rule ids"
+             : (V.Flags & IPEVM_TF_VALUED) ? ", valued"
+                                           : "")
+         << "\n";
       uint32_t Shown = std::min<uint32_t>(V.Count, 8);
       for (uint32_t K = 0; K < Shown; ++K) {
         ArrayRef<uint8_t> Key(P.tables + V.KeysOff + size_t(K) * V.KeyLen,
                               V.KeyLen);
         OS << "      " << V.Alg << ":" << toHex(Key, /*LowerCase=*/true);
         if (V.Flags & IPEVM_TF_VALUED)
-          OS << " -> @" << ipevm_rd32(P.tables + V.ValsOff + 4 * K);
+          OS << ((V.Flags & IPEVM_TF_RULES) ? " -> rule " : " -> @")
+             << ipevm_rd32(P.tables + V.ValsOff + 4 * K);
         OS << "\n";
       }
       if (Shown < V.Count)

@@ -12,7 +12,10 @@
 #include "IPLParser.h"
 #include "antlr4-runtime.h"
 
+#include <map>
+
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringExtras.h"
 
 using namespace ipec;
@@ -124,6 +127,13 @@ private:
   void header(IPLParser::HeaderContext *H);
   void defaultDecl(IPLParser::DefaultDeclContext *D);
   void ruleDecl(IPLParser::RuleDeclContext *R);
+  void setDecl(IPLParser::SetDeclContext *S);
+  std::optional<std::vector<ir::Digest>>
+  setLiteral(IPLParser::SetLiteralContext *L);
+  std::optional<std::vector<ir::Digest>> setRef(IPLParser::SetRefContext *R);
+  std::optional<std::vector<ir::Digest>> namedSet(antlr4::Token *Name);
+  std::optional<ir::Expr> inCond(IPLParser::InCondContext *C);
+  void checkUnusedSets();
   std::optional<ir::OpMask> opList(IPLParser::OpListContext *L);
   std::optional<ir::Expr> cond(IPLParser::CondContext *C);
   std::optional<ir::Expr> compare(IPLParser::CompareCondContext *C);
@@ -143,6 +153,15 @@ private:
   ir::Policy P;
   std::array<SMLoc, IPEVM_OP_COUNT> PerOpLoc;
   SMLoc GlobalLoc;
+
+  struct NamedSet {
+    std::vector<ir::Digest> Digests;
+    antlr4::Token *Name;
+    bool Used = false;
+  };
+  /// Sets in order of declaration, and by name.
+  std::vector<std::string> SetOrder;
+  llvm::StringMap<NamedSet> Sets;
 };
 
 } // namespace
@@ -179,8 +198,11 @@ std::optional<ir::Policy> Lowering::run(IPLParser::PolicyContext *Tree) {
       defaultDecl(D);
     else if (auto *R = S->ruleDecl())
       ruleDecl(R);
+    else if (auto *Set = S->setDecl())
+      setDecl(Set);
   }
   checkDefaults(Tree->header());
+  checkUnusedSets();
   if (Diags.hasErrors())
     return std::nullopt;
   return std::move(P);
@@ -454,6 +476,8 @@ std::optional<ir::Expr> Lowering::cond(IPLParser::CondContext *C) {
     return cond(Paren->cond());
   if (auto *Cmp = dynamic_cast<IPLParser::CompareCondContext *>(C))
     return compare(Cmp);
+  if (auto *In = dynamic_cast<IPLParser::InCondContext *>(C))
+    return inCond(In);
   if (auto *B = dynamic_cast<IPLParser::BoolCondContext *>(C)) {
     auto Prop = property(B->propRef());
     if (!Prop)
@@ -469,6 +493,105 @@ std::optional<ir::Expr> Lowering::cond(IPLParser::CondContext *C) {
   if (auto *K = dynamic_cast<IPLParser::ConstCondContext *>(C))
     return ir::Expr::constant(K->getStart()->getText() == "true");
   llvm_unreachable("unhandled condition form");
+}
+
+std::optional<std::vector<ir::Digest>>
+Lowering::namedSet(antlr4::Token *Name) {
+  auto It = Sets.find(Name->getText());
+  if (It != Sets.end()) {
+    It->second.Used = true;
+    return It->second.Digests;
+  }
+  Diags.report(DiagID::err_unknown_set, Text.loc(Name), {Name->getText()},
+               {Text.range(Name)});
+  llvm::SmallVector<StringRef, 8> Names(SetOrder.begin(), SetOrder.end());
+  StringRef S = suggestName(Name->getText(), Names);
+  if (!S.empty())
+    Diags.report(DiagID::note_did_you_mean, Text.loc(Name), {S.str()});
+  return std::nullopt;
+}
+
+/// The digests of a set literal, in order, warning about duplicates.
+std::optional<std::vector<ir::Digest>>
+Lowering::setLiteral(IPLParser::SetLiteralContext *L) {
+  std::vector<ir::Digest> Out;
+  std::map<ir::Digest, antlr4::Token *> Seen;
+  bool Ok = true;
+  for (auto *Item : L->setItem()) {
+    std::optional<std::vector<ir::Digest>> Part;
+    if (auto *D = dynamic_cast<IPLParser::DigestItemContext *>(Item)) {
+      if (auto Dg = digest(D->DIGEST()->getSymbol()))
+        Part = std::vector<ir::Digest>{std::move(*Dg)};
+    } else {
+      Part = namedSet(
+          static_cast<IPLParser::SetNameItemContext *>(Item)->IDENT()
+              ->getSymbol());
+    }
+    if (!Part) {
+      Ok = false;
+      continue;
+    }
+    for (ir::Digest &D : *Part) {
+      auto [It, New] = Seen.try_emplace(D, Item->getStart());
+      if (!New) {
+        Diags.report(DiagID::warn_duplicate_digest,
+                     Text.loc(Item->getStart()), {D.str()},
+                     {Text.range(Item)});
+        Diags.report(DiagID::note_first_listed, Text.loc(It->second));
+        continue;
+      }
+      Out.push_back(std::move(D));
+    }
+  }
+  if (!Ok)
+    return std::nullopt;
+  return Out;
+}
+
+std::optional<std::vector<ir::Digest>>
+Lowering::setRef(IPLParser::SetRefContext *R) {
+  if (auto *N = dynamic_cast<IPLParser::NamedSetContext *>(R))
+    return namedSet(N->IDENT()->getSymbol());
+  return setLiteral(
+      static_cast<IPLParser::LiteralSetContext *>(R)->setLiteral());
+}
+
+void Lowering::setDecl(IPLParser::SetDeclContext *S) {
+  antlr4::Token *Name = S->name;
+  auto Digests = setLiteral(S->setLiteral());
+  auto It = Sets.find(Name->getText());
+  if (It != Sets.end()) {
+    Diags.report(DiagID::err_set_redefined, Text.loc(Name), {Name->getText()},
+                 {Text.range(Name)});
+    Diags.report(DiagID::note_previous_set, Text.loc(It->second.Name));
+    return;
+  }
+  if (!Digests)
+    Digests.emplace();
+  SetOrder.push_back(Name->getText());
+  Sets[Name->getText()] = NamedSet{std::move(*Digests), Name};
+}
+
+std::optional<ir::Expr> Lowering::inCond(IPLParser::InCondContext *C) {
+  auto Prop = property(C->propRef());
+  auto Set = setRef(C->setRef());
+  if (!Prop || !Set)
+    return std::nullopt;
+  if (!ipevm_prop_is_digest(*Prop)) {
+    Diags.report(DiagID::err_in_needs_digest, Text.loc(C->getStart()),
+                 {ir::propName(*Prop).str()}, {Text.range(C->propRef())});
+    return std::nullopt;
+  }
+  return ir::Expr::digestIn(*Prop, std::move(*Set));
+}
+
+void Lowering::checkUnusedSets() {
+  for (const std::string &Name : SetOrder) {
+    const NamedSet &S = Sets[Name];
+    if (!S.Used)
+      Diags.report(DiagID::warn_unused_set, Text.loc(S.Name), {Name},
+                   {Text.range(S.Name)});
+  }
 }
 
 void Lowering::checkDefaults(IPLParser::HeaderContext *H) {

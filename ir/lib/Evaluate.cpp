@@ -4,6 +4,8 @@
 
 #include "llvm/ADT/STLExtras.h"
 
+#include <algorithm>
+
 using namespace ipec;
 using namespace ipec::ir;
 
@@ -21,9 +23,9 @@ bool ir::holds(const Expr &E, const Facts &F) {
     return llvm::any_of(E.Ops, [&](const Expr &O) { return holds(O, F); });
   case Expr::BoolProp:
     return F.Bools & (1u << E.Prop);
-  case Expr::DigestEq: {
+  case Expr::DigestIn: {
     const auto &D = F.Digests[E.Prop - IPEVM_PROP_FIRST_DIGEST];
-    return D && *D == E.Value;
+    return D && std::binary_search(E.Set.begin(), E.Set.end(), *D);
   }
   }
   return false;

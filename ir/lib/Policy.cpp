@@ -2,7 +2,10 @@
 
 #include "ipec/IR/Policy.h"
 
+#include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
+
+#include <algorithm>
 
 using namespace ipec;
 using namespace ipec::ir;
@@ -59,6 +62,14 @@ std::string Digest::str() const {
   return Alg + ":" + llvm::toHex(Bytes, /*LowerCase=*/true);
 }
 
+Expr Expr::digestIn(unsigned P, std::vector<Digest> Set) {
+  llvm::sort(Set);
+  Set.erase(std::unique(Set.begin(), Set.end()), Set.end());
+  if (Set.empty())
+    return constant(false);
+  return Expr{DigestIn, P, std::move(Set), {}};
+}
+
 Expr Expr::makeNot(Expr E) {
   if (E.K == True || E.K == False)
     return constant(E.K == False);
@@ -94,8 +105,15 @@ static void printExpr(const Expr &E, llvm::raw_ostream &OS, int Outer) {
   case Expr::BoolProp:
     OS << propName(E.Prop);
     return;
-  case Expr::DigestEq:
-    OS << propName(E.Prop) << " == " << E.Value.str();
+  case Expr::DigestIn:
+    if (E.Set.size() == 1) {
+      OS << propName(E.Prop) << " == " << E.Set[0].str();
+      return;
+    }
+    OS << propName(E.Prop) << " in {";
+    for (size_t I = 0; I < E.Set.size(); ++I)
+      OS << (I ? ", " : "") << E.Set[I].str();
+    OS << "}";
     return;
   case Expr::Not:
     OS << "not ";

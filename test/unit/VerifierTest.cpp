@@ -707,7 +707,7 @@ TEST(Verifier, RejectsTooLittleScratch) {
 //===----------------------------------------------------------------------===//
 
 TEST(Verifier, RejectsUnknownOpcode) {
-  for (uint8_t Code : {0, 4, 0x80, 0xff}) {
+  for (uint8_t Code : {0, 5, 0x80, 0xff}) {
     Module M = baseModule();
     M.Code[3].Code = Code;
     Bytes B = serialize(M);
@@ -1126,3 +1126,111 @@ TEST(Verifier, CostIsTheLongestPathOfAChain) {
 }
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// LOOKUP_RULE and rule tables
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// execute: LOOKUP_RULE over {0x10 -> rule 1, 0x20 -> rule 2}, miss -> @1.
+Module ruleTableModule() {
+  Module M;
+  M.Name = "rules";
+  M.RuleCount = 3;
+  M.Code = {Insn::lookupRule(IPEVM_PROP_FSVERITY_DIGEST, 0, true, true, 1),
+            Insn::decide(false, false, IPEVM_ORIGIN_GLOBAL_DEFAULT, 0)};
+  M.Entry.fill(1);
+  M.Entry[IPEVM_OP_EXECUTE] = 0;
+  Table T;
+  T.Alg = "sha256";
+  T.KeyLen = 32;
+  T.Keys = {key(0x10), key(0x20)};
+  T.Values = {1, 2};
+  T.Rules = true;
+  T.Owner = 0;
+  M.Tables = {T};
+  return M;
+}
+
+} // namespace
+
+TEST(VerifierRuleTable, AcceptsAndDecidesByRuleId) {
+  Bytes B = serialize(ruleTableModule());
+  Verified V(B);
+  ASSERT_EQ(V.Err, IPEVM_E_OK) << ipevm_strerror(V.Err);
+  // 1 + two probes for two keys, then the miss decision.
+  EXPECT_EQ(V.Prog.op_cost[IPEVM_OP_EXECUTE], 4u);
+  Bytes Hit = key(0x20), Miss = key(0x30);
+  for (const Bytes *D : {&Hit, &Miss}) {
+    ipevm_event E;
+    std::memset(&E, 0, sizeof(E));
+    E.op = IPEVM_OP_EXECUTE;
+    E.have = ~0u;
+    E.digest[0].alg = reinterpret_cast<const uint8_t *>("sha256");
+    E.digest[0].alg_len = 6;
+    E.digest[0].bytes = D->data();
+    E.digest[0].len = 32;
+    ipevm_decision Out;
+    ASSERT_EQ(ipevm_eval(&V.Prog, &E, &Out), IPEVM_E_OK);
+    EXPECT_LE(Out.steps, V.Prog.op_cost[IPEVM_OP_EXECUTE]);
+    if (D == &Hit) {
+      EXPECT_TRUE(Out.allow);
+      EXPECT_TRUE(Out.audit);
+      EXPECT_EQ(Out.origin, IPEVM_ORIGIN_RULE);
+      EXPECT_EQ(Out.rule, 2u);
+    } else {
+      EXPECT_FALSE(Out.allow);
+      EXPECT_EQ(Out.origin, IPEVM_ORIGIN_GLOBAL_DEFAULT);
+    }
+  }
+}
+
+TEST(VerifierRuleTable, RejectsRuleIdOutOfRange) {
+  Module M = ruleTableModule();
+  M.Tables[0].Values[1] = 3;
+  EXPECT_REJECT(serialize(M), IPEVM_E_BAD_TABLE);
+}
+
+TEST(VerifierRuleTable, RejectsRuleTableUsedByPlainLookup) {
+  Module M = ruleTableModule();
+  M.Code[0] = Insn::lookup(IPEVM_PROP_FSVERITY_DIGEST, 0, 1, 1);
+  EXPECT_REJECT(serialize(M), IPEVM_E_BAD_TABLE);
+}
+
+TEST(VerifierRuleTable, RejectsLookupRuleOverTargetTable) {
+  Module M = ruleTableModule();
+  M.Tables[0].Rules = false;
+  M.Tables[0].Values = {1, 1};
+  EXPECT_REJECT(serialize(M), IPEVM_E_BAD_TABLE);
+}
+
+TEST(VerifierRuleTable, RejectsOriginOrUnknownFlags) {
+  for (uint32_t Flags : {uint32_t(IPEVM_ORIGIN_OP_DEFAULT << IPEVM_DF_ORIGIN_SHIFT),
+                         0x10u, 0x10000u}) {
+    Module M = ruleTableModule();
+    M.Code[0].X = Flags;
+    EXPECT_REJECT(serialize(M), IPEVM_E_BAD_OPERAND);
+  }
+}
+
+TEST(VerifierRuleTable, RejectsBackwardMiss) {
+  Module M = ruleTableModule();
+  M.Code[0].Y = 0;
+  EXPECT_REJECT(serialize(M), IPEVM_E_BAD_JUMP);
+}
+
+TEST(VerifierRuleTable, RejectsBoolProperty) {
+  Module M = ruleTableModule();
+  M.Code[0].A = IPEVM_PROP_BOOT_VERIFIED;
+  EXPECT_REJECT(serialize(M), IPEVM_E_BAD_PROP);
+}
+
+TEST(VerifierRuleTable, RejectsRulesFlagWithoutValues) {
+  Module M = ruleTableModule();
+  Bytes B = serialize(M);
+  // Clear VALUED but keep RULES in the descriptor's flags (last field).
+  size_t Flags = sectionOffset(B, IPEVM_SEC_TABLES) + 4 + 28;
+  B[Flags] = IPEVM_TF_RULES;
+  EXPECT_REJECT(B, IPEVM_E_BAD_TABLE);
+}

@@ -32,6 +32,12 @@ struct Insn {
   static Insn lookup(unsigned Prop, unsigned Table, uint32_t T, uint32_t F) {
     return {IPEVM_LOOKUP, uint8_t(Prop), uint16_t(Table), T, F};
   }
+  /// Decides for the rule a hit maps to (Table must be a rule table).
+  static Insn lookupRule(unsigned Prop, unsigned Table, bool Allow, bool Audit,
+                         uint32_t Miss) {
+    uint32_t Flags = (Allow ? IPEVM_DF_ALLOW : 0) | (Audit ? IPEVM_DF_AUDIT : 0);
+    return {IPEVM_LOOKUP_RULE, uint8_t(Prop), uint16_t(Table), Flags, Miss};
+  }
   static Insn decide(bool Allow, bool Audit, ipevm_origin Origin,
                      uint32_t Rule) {
     uint16_t Flags = (Allow ? IPEVM_DF_ALLOW : 0) |
@@ -46,8 +52,11 @@ struct Table {
   std::string Alg;
   uint32_t KeyLen = 0;
   std::vector<std::vector<uint8_t>> Keys;
-  std::vector<uint32_t> Values; ///< Empty, or one branch target per key.
-  uint32_t Owner = 0;           ///< The LOOKUP that uses a valued table.
+  /// Empty, or one value per key: a branch target, or a rule id in a rule
+  /// table.
+  std::vector<uint32_t> Values;
+  bool Rules = false;  ///< Values are rule ids (for LOOKUP_RULE).
+  uint32_t Owner = 0;  ///< The instruction that uses a valued table.
 };
 
 struct SourceLocation {

@@ -11,6 +11,8 @@ namespace ipec {
 
 struct CodeGenOptions {
   bool EmitSourceMap = true;
+  /// Merge runs of digest rules into rule tables (-O1 and up).
+  bool MergeDigestRules = true;
 };
 
 /// Lowers P to a bytecode module. Per operation, the rules that apply to it

@@ -56,16 +56,19 @@ std::optional<unsigned> digestLength(llvm::StringRef Alg);
 
 /// A condition. Value semantics; small trees.
 struct Expr {
-  enum Kind { True, False, Not, And, Or, BoolProp, DigestEq };
+  enum Kind { True, False, Not, And, Or, BoolProp, DigestIn };
   Kind K = True;
-  unsigned Prop = 0;         ///< BoolProp, DigestEq.
-  Digest Value;              ///< DigestEq.
-  std::vector<Expr> Ops;     ///< Not (1), And and Or (2 or more).
+  unsigned Prop = 0;       ///< BoolProp, DigestIn.
+  std::vector<Digest> Set; ///< DigestIn: sorted, no duplicates, not empty.
+  std::vector<Expr> Ops;   ///< Not (1), And and Or (2 or more).
 
   static Expr constant(bool V) { return Expr{V ? True : False, 0, {}, {}}; }
   static Expr boolProp(unsigned P) { return Expr{BoolProp, P, {}, {}}; }
+  /// Digest property P is one of Set (sorted and deduplicated here); an
+  /// empty set is false.
+  static Expr digestIn(unsigned P, std::vector<Digest> Set);
   static Expr digestEq(unsigned P, Digest D) {
-    return Expr{DigestEq, P, std::move(D), {}};
+    return digestIn(P, std::vector<Digest>{std::move(D)});
   }
   static Expr makeNot(Expr E);
   static Expr makeAnd(Expr L, Expr R);
