@@ -54,7 +54,10 @@ public:
       while (!R.Ops)
         R.Ops = uint32_t(Rng()) & AllOps & uint32_t(Rng());
       R.Act = action();
-      R.Cond = chance(10) ? Expr::constant(true) : expr(3);
+      // Often a pure digest rule, so that runs of them get merged.
+      R.Cond = chance(10)   ? Expr::constant(true)
+               : chance(40) ? digestSet(IPEVM_PROP_FIRST_DIGEST + pick(2))
+                            : expr(3);
       P.Rules.push_back(std::move(R));
     }
     return P;
@@ -86,13 +89,19 @@ private:
     return D;
   }
   Action action() { return {chance(50), chance(25)}; }
+  /// One to three digests of the pool.
+  Expr digestSet(unsigned Prop) {
+    std::vector<Digest> Set;
+    for (unsigned N = 1 + pick(3); N; --N)
+      Set.push_back(Pool[pick(unsigned(Pool.size()))]);
+    return Expr::digestIn(Prop, std::move(Set));
+  }
   Expr expr(unsigned Depth) {
     unsigned K = pick(Depth ? 10 : 6);
     if (K < 3)
       return Expr::boolProp(BoolProps[pick(5)]);
     if (K < 5)
-      return Expr::digestEq(IPEVM_PROP_FIRST_DIGEST + pick(2),
-                            Pool[pick(unsigned(Pool.size()))]);
+      return digestSet(IPEVM_PROP_FIRST_DIGEST + pick(2));
     if (K < 6)
       return Expr::constant(chance(50));
     if (K < 7)
@@ -146,13 +155,13 @@ int fetchFromFacts(ipevm_event *Ev, u32 Prop) {
   return 0;
 }
 
-TEST(Differential, BytecodeDecidesLikeReference) {
+void decidesLikeReference(const CodeGenOptions &Opts, uint32_t Seed) {
   constexpr unsigned Policies = 2000, Events = 40;
-  RandomPolicies Gen(20261123);
+  RandomPolicies Gen(Seed);
   unsigned Compared = 0;
   for (unsigned I = 0; I < Policies; ++I) {
     Policy P = Gen.policy();
-    auto M = generateCode(P);
+    auto M = generateCode(P, Opts);
     ASSERT_TRUE(bool(M)) << llvm::toString(M.takeError());
     auto A = Artifact::fromBytes(bc::serialize(*M));
     ASSERT_TRUE(bool(A)) << llvm::toString(A.takeError()) << "\n"
@@ -185,6 +194,17 @@ TEST(Differential, BytecodeDecidesLikeReference) {
   }
   EXPECT_EQ(Compared, Policies * Events);
 }
+
+TEST(Differential, BytecodeDecidesLikeReference) {
+  decidesLikeReference(CodeGenOptions(), 20261123);
+}
+
+TEST(Differential, UnmergedBytecodeDecidesLikeReference) {
+  CodeGenOptions Opts;
+  Opts.MergeDigestRules = false;
+  decidesLikeReference(Opts, 20261124);
+}
+
 
 TEST(Differential, CodegenIsDeterministic) {
   RandomPolicies Gen(7);
