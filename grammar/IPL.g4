@@ -9,6 +9,11 @@ policy
   : header statement* EOF
   ;
 
+// A file that another includes: statements only, no header.
+module
+  : statement* EOF
+  ;
+
 header
   : 'policy' name=STRING 'version' ver=VERSION ';'
   ;
@@ -17,6 +22,12 @@ statement
   : defaultDecl
   | ruleDecl
   | setDecl
+  | includeDecl
+  ;
+
+// include "relative/to/this/file.ipl";  include <from/search/path.ipl>;
+includeDecl
+  : 'include' (path=STRING | syspath=SYSTEM_PATH) ';'
   ;
 
 // set trusted_tools = { sha256:..., sha256:..., other_set };
@@ -81,6 +92,7 @@ value
   ;
 
 STRING  : '"' (~["\\\r\n] | '\\' ~[\r\n])* '"' ;
+SYSTEM_PATH : '<' ~[<>"\r\n]+ '>' ;
 VERSION : DIGITS '.' DIGITS '.' DIGITS ;
 // An algorithm name, a colon and hex digits: sha256:0f3a...
 DIGEST  : [a-zA-Z] [a-zA-Z0-9_-]* ':' HEXDIGIT+ ;

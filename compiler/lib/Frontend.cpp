@@ -16,10 +16,16 @@
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
 #include "llvm/ADT/StringExtras.h"
 
 using namespace ipec;
 using namespace ipec::grammar;
+using llvm::SmallString;
+using llvm::SmallVector;
 using llvm::SMLoc;
 using llvm::SMRange;
 using llvm::StringRef;
@@ -114,16 +120,73 @@ const OpGroup BuiltinGroups[] = {
                      (1u << IPEVM_OP_MPROTECT_EXEC)},
 };
 
-/// Lowers a parse tree without syntax errors to the IR.
+/// One parsed source file and the ANTLR objects its tree lives in.
+struct ParsedFile {
+  std::string Name;
+  std::unique_ptr<SourceText> Text;
+  std::unique_ptr<antlr4::ANTLRInputStream> Input;
+  std::unique_ptr<SyntaxErrorListener> Listener;
+  std::unique_ptr<IPLLexer> Lexer;
+  std::unique_ptr<antlr4::CommonTokenStream> Tokens;
+  std::unique_ptr<IPLParser> Parser;
+  std::vector<IPLParser::StatementContext *> Statements;
+  IPLParser::HeaderContext *Header = nullptr;
+};
+
+/// Parses buffer BufferID: a policy (with header) or, when Main is false, a
+/// module for include. Returns null if there were errors.
+std::unique_ptr<ParsedFile> parseFile(unsigned BufferID, bool Main,
+                                      DiagnosticEngine &Diags) {
+  const llvm::MemoryBuffer *Buf = Diags.sourceMgr().getMemoryBuffer(BufferID);
+  StringRef Src = Buf->getBuffer();
+  size_t Nul = Src.find('\0');
+  if (Nul != StringRef::npos) {
+    Diags.report(DiagID::err_nul_byte,
+                 SMLoc::getFromPointer(Src.data() + Nul));
+    return nullptr;
+  }
+  auto F = std::make_unique<ParsedFile>();
+  F->Name = Buf->getBufferIdentifier().str();
+  F->Text = std::make_unique<SourceText>(Src);
+  try {
+    F->Input = std::make_unique<antlr4::ANTLRInputStream>(Src.str());
+  } catch (const std::exception &) {
+    Diags.report(DiagID::err_invalid_utf8, SMLoc::getFromPointer(Src.data()));
+    return nullptr;
+  }
+  unsigned ErrorsBefore = Diags.errorCount();
+  F->Listener = std::make_unique<SyntaxErrorListener>(*F->Text, Diags);
+  F->Lexer = std::make_unique<IPLLexer>(F->Input.get());
+  F->Lexer->removeErrorListeners();
+  F->Lexer->addErrorListener(F->Listener.get());
+  F->Tokens = std::make_unique<antlr4::CommonTokenStream>(F->Lexer.get());
+  F->Parser = std::make_unique<IPLParser>(F->Tokens.get());
+  F->Parser->removeErrorListeners();
+  F->Parser->addErrorListener(F->Listener.get());
+  if (Main) {
+    IPLParser::PolicyContext *Tree = F->Parser->policy();
+    F->Header = Tree->header();
+    F->Statements = Tree->statement();
+  } else {
+    F->Statements = F->Parser->module()->statement();
+  }
+  if (Diags.errorCount() != ErrorsBefore)
+    return nullptr;
+  return F;
+}
+
+/// Lowers parse trees without syntax errors to the IR.
 class Lowering {
 public:
-  Lowering(const SourceText &Text, DiagnosticEngine &Diags, StringRef File,
-           antlr4::CommonTokenStream &Tokens)
-      : Text(Text), Diags(Diags), File(File.str()), Tokens(Tokens) {}
+  Lowering(DiagnosticEngine &Diags, const FrontendOptions &Opts)
+      : Diags(Diags), Opts(Opts) {}
 
-  std::optional<ir::Policy> run(IPLParser::PolicyContext *Tree);
+  std::optional<ir::Policy> run(unsigned MainBuffer);
 
 private:
+  void statements(ParsedFile &F);
+  void includeDecl(IPLParser::IncludeDeclContext *I);
+  const SourceText &text() const { return *Cur->Text; }
   void header(IPLParser::HeaderContext *H);
   void defaultDecl(IPLParser::DefaultDeclContext *D);
   void ruleDecl(IPLParser::RuleDeclContext *R);
@@ -146,10 +209,14 @@ private:
     return {A->getStart()->getText() == "allow", Audit != nullptr};
   }
 
-  const SourceText &Text;
   DiagnosticEngine &Diags;
-  std::string File;
-  antlr4::CommonTokenStream &Tokens;
+  const FrontendOptions &Opts;
+  /// The file being lowered; every file stays alive until the end.
+  ParsedFile *Cur = nullptr;
+  std::vector<std::unique_ptr<ParsedFile>> Files;
+  /// Real paths of files included so far, and of those being included now.
+  llvm::StringSet<> Included;
+  std::vector<std::string> IncludeStack;
   ir::Policy P;
   std::array<SMLoc, IPEVM_OP_COUNT> PerOpLoc;
   SMLoc GlobalLoc;
@@ -167,8 +234,8 @@ private:
 } // namespace
 
 ir::SourceLoc Lowering::sourceLoc(antlr4::Token *T) const {
-  auto LC = Diags.sourceMgr().getLineAndColumn(Text.loc(T));
-  return {File, LC.first, LC.second};
+  auto LC = Diags.sourceMgr().getLineAndColumn(text().loc(T));
+  return {Cur->Name, LC.first, LC.second};
 }
 
 /// The tokens of Ctx joined as written, with each run of blanks and comments
@@ -179,33 +246,127 @@ std::string Lowering::oneLine(antlr4::ParserRuleContext *Ctx) const {
   bool First = true;
   for (size_t I = Ctx->getStart()->getTokenIndex();
        I <= Ctx->getStop()->getTokenIndex(); ++I) {
-    antlr4::Token *T = Tokens.get(I);
+    antlr4::Token *T = Cur->Tokens->get(I);
     if (T->getChannel() != antlr4::Token::DEFAULT_CHANNEL)
       continue;
     if (!First && T->getStartIndex() > Prev + 1)
       Out += ' ';
-    Out += Text.slice(T->getStartIndex(), T->getStopIndex()).str();
+    Out += text().slice(T->getStartIndex(), T->getStopIndex()).str();
     Prev = T->getStopIndex();
     First = false;
   }
   return Out;
 }
 
-std::optional<ir::Policy> Lowering::run(IPLParser::PolicyContext *Tree) {
-  header(Tree->header());
-  for (auto *S : Tree->statement()) {
+std::optional<ir::Policy> Lowering::run(unsigned MainBuffer) {
+  auto Main = parseFile(MainBuffer, /*Main=*/true, Diags);
+  if (!Main)
+    return std::nullopt;
+  Cur = Main.get();
+  Files.push_back(std::move(Main));
+  SmallString<256> Real;
+  if (!llvm::sys::fs::real_path(Cur->Name, Real))
+    Included.insert(Real);
+  IncludeStack.push_back(Cur->Name);
+  header(Cur->Header);
+  statements(*Cur);
+  Cur = Files.front().get();
+  checkDefaults(Cur->Header);
+  checkUnusedSets();
+  if (Diags.hasErrors())
+    return std::nullopt;
+  return std::move(P);
+}
+
+void Lowering::statements(ParsedFile &F) {
+  for (auto *S : F.Statements) {
+    Cur = &F;
     if (auto *D = S->defaultDecl())
       defaultDecl(D);
     else if (auto *R = S->ruleDecl())
       ruleDecl(R);
     else if (auto *Set = S->setDecl())
       setDecl(Set);
+    else if (auto *I = S->includeDecl())
+      includeDecl(I);
   }
-  checkDefaults(Tree->header());
-  checkUnusedSets();
-  if (Diags.hasErrors())
-    return std::nullopt;
-  return std::move(P);
+}
+
+void Lowering::includeDecl(IPLParser::IncludeDeclContext *I) {
+  bool System = I->syspath != nullptr;
+  antlr4::Token *Tok = System ? I->syspath : I->path;
+  std::string Spelled = Tok->getText();
+  Spelled = Spelled.substr(1, Spelled.size() - 2);
+  SMLoc Loc = text().loc(Tok);
+  SMRange Range = text().range(Tok);
+
+  // "file" is relative to the including file; <file> is looked up in the
+  // include directories, in order.
+  SmallVector<std::string, 4> Candidates;
+  if (!System) {
+    SmallString<256> Path(Spelled);
+    if (!llvm::sys::path::is_absolute(Path)) {
+      Path = llvm::sys::path::parent_path(Cur->Name);
+      llvm::sys::path::append(Path, Spelled);
+    }
+    Candidates.push_back(std::string(Path));
+  } else {
+    for (const std::string &Dir : Opts.IncludeDirs) {
+      SmallString<256> Path(Dir);
+      llvm::sys::path::append(Path, Spelled);
+      Candidates.push_back(std::string(Path));
+    }
+  }
+  std::string Found;
+  for (const std::string &C : Candidates)
+    if (llvm::sys::fs::is_regular_file(C)) {
+      Found = C;
+      break;
+    }
+  if (Found.empty()) {
+    Diags.report(DiagID::err_include_not_found, Loc, {Spelled}, {Range});
+    if (System)
+      Diags.report(DiagID::note_include_search, Loc,
+                   {Opts.IncludeDirs.empty()
+                        ? std::string("no include directories; add -I DIR")
+                        : "searched " + llvm::join(Opts.IncludeDirs, ", ")});
+    return;
+  }
+  SmallString<256> Real;
+  if (llvm::sys::fs::real_path(Found, Real))
+    Real = Found;
+  for (size_t K = 0; K < IncludeStack.size(); ++K) {
+    SmallString<256> Other;
+    if (llvm::sys::fs::real_path(IncludeStack[K], Other) || Other != Real)
+      continue;
+    std::string Chain;
+    for (size_t J = K; J < IncludeStack.size(); ++J)
+      Chain += IncludeStack[J] + " -> ";
+    Chain += Found;
+    Diags.report(DiagID::err_include_cycle, Loc, {Chain}, {Range});
+    return;
+  }
+  // Each file is included once.
+  if (!Included.insert(Real).second)
+    return;
+
+  auto Buf = llvm::MemoryBuffer::getFile(Found, /*IsText=*/false);
+  if (!Buf) {
+    Diags.report(DiagID::err_cannot_open, Loc,
+                 {Found, Buf.getError().message()}, {Range});
+    return;
+  }
+  unsigned Id = Diags.sourceMgr().AddNewSourceBuffer(std::move(*Buf), Loc);
+  auto F = parseFile(Id, /*Main=*/false, Diags);
+  if (!F)
+    return;
+  ParsedFile *Parent = Cur;
+  ParsedFile &Child = *F;
+  Files.push_back(std::move(F));
+  IncludeStack.push_back(Found);
+  statements(Child);
+  IncludeStack.pop_back();
+  Cur = Parent;
 }
 
 static bool unescape(StringRef Quoted, std::string &Out, char &BadEscape) {
@@ -233,11 +394,11 @@ void Lowering::header(IPLParser::HeaderContext *H) {
   antlr4::Token *NameTok = H->name;
   char Bad = 0;
   if (!unescape(NameTok->getText(), P.Name, Bad)) {
-    Diags.report(DiagID::err_bad_escape, Text.loc(NameTok),
-                 {std::string(1, Bad)}, {Text.range(NameTok)});
+    Diags.report(DiagID::err_bad_escape, text().loc(NameTok),
+                 {std::string(1, Bad)}, {text().range(NameTok)});
   } else if (P.Name.empty()) {
-    Diags.report(DiagID::err_empty_name, Text.loc(NameTok), {},
-                 {Text.range(NameTok)});
+    Diags.report(DiagID::err_empty_name, text().loc(NameTok), {},
+                 {text().range(NameTok)});
   } else {
     // The name becomes a securityfs directory: the kernel's rules apply.
     const char *Why = nullptr;
@@ -252,12 +413,12 @@ void Lowering::header(IPLParser::HeaderContext *H) {
              }))
       Why = "must not contain spaces, '#' or control characters";
     if (Why)
-      Diags.report(DiagID::err_bad_name, Text.loc(NameTok), {Why},
-                   {Text.range(NameTok)});
+      Diags.report(DiagID::err_bad_name, text().loc(NameTok), {Why},
+                   {text().range(NameTok)});
   }
 
   antlr4::Token *Ver = H->ver;
-  StringRef V = Text.slice(Ver->getStartIndex(), Ver->getStopIndex());
+  StringRef V = text().slice(Ver->getStartIndex(), Ver->getStopIndex());
   size_t Start = 0;
   for (int I = 0; I < 3; ++I) {
     size_t End = I < 2 ? V.find('.', Start) : V.size();
@@ -289,8 +450,8 @@ std::optional<ir::OpMask> Lowering::opList(IPLParser::OpListContext *L) {
       if (G.Name == Name)
         M = G.Ops;
     if (!M) {
-      Diags.report(DiagID::err_unknown_operation, Text.loc(T), {Name},
-                   {Text.range(T)});
+      Diags.report(DiagID::err_unknown_operation, text().loc(T), {Name},
+                   {text().range(T)});
       llvm::SmallVector<StringRef, 16> Names;
       for (unsigned Op = 0; Op < IPEVM_OP_COUNT; ++Op)
         Names.push_back(ir::opName(Op));
@@ -298,13 +459,13 @@ std::optional<ir::OpMask> Lowering::opList(IPLParser::OpListContext *L) {
         Names.push_back(G.Name);
       StringRef S = suggestName(Name, Names);
       if (!S.empty())
-        Diags.report(DiagID::note_did_you_mean, Text.loc(T), {S.str()});
+        Diags.report(DiagID::note_did_you_mean, text().loc(T), {S.str()});
       Ok = false;
       continue;
     }
     if (Mask & M)
-      Diags.report(DiagID::warn_duplicate_operation, Text.loc(T), {Name},
-                   {Text.range(T)});
+      Diags.report(DiagID::warn_duplicate_operation, text().loc(T), {Name},
+                   {text().range(T)});
     Mask |= M;
   }
   if (!Ok)
@@ -317,8 +478,8 @@ void Lowering::defaultDecl(IPLParser::DefaultDeclContext *D) {
   Def.Present = true;
   Def.Act = action(D->action(), D->audit);
   Def.Loc = sourceLoc(D->getStart());
-  SMLoc Here = Text.loc(D->getStart());
-  SMRange Whole = Text.range(D);
+  SMLoc Here = text().loc(D->getStart());
+  SMRange Whole = text().range(D);
 
   if (!D->opList()) {
     if (P.Global.Present) {
@@ -356,8 +517,8 @@ void Lowering::ruleDecl(IPLParser::RuleDeclContext *R) {
   if (!Mask || !Cond)
     return;
   if (Cond->K == ir::Expr::False)
-    Diags.report(DiagID::warn_never_matches, Text.loc(R->cond()->getStart()),
-                 {}, {Text.range(R->cond())});
+    Diags.report(DiagID::warn_never_matches, text().loc(R->cond()->getStart()),
+                 {}, {text().range(R->cond())});
   ir::Rule Rule;
   Rule.Ops = *Mask;
   Rule.Act = action(R->action(), R->audit);
@@ -368,36 +529,36 @@ void Lowering::ruleDecl(IPLParser::RuleDeclContext *R) {
 }
 
 std::optional<unsigned> Lowering::property(IPLParser::PropRefContext *Ref) {
-  std::string Name = Text.slice(Ref->getStart()->getStartIndex(),
+  std::string Name = text().slice(Ref->getStart()->getStartIndex(),
                                 Ref->getStop()->getStopIndex())
                          .str();
   if (auto Prop = ir::propByName(Name))
     return Prop;
-  Diags.report(DiagID::err_unknown_property, Text.loc(Ref->getStart()), {Name},
-               {Text.range(Ref)});
+  Diags.report(DiagID::err_unknown_property, text().loc(Ref->getStart()), {Name},
+               {text().range(Ref)});
   llvm::SmallVector<StringRef, 8> Names;
   for (unsigned I = 0; I < IPEVM_PROP_COUNT; ++I)
     Names.push_back(ir::propName(I));
   StringRef S = suggestName(Name, Names);
   if (!S.empty())
-    Diags.report(DiagID::note_did_you_mean, Text.loc(Ref->getStart()),
+    Diags.report(DiagID::note_did_you_mean, text().loc(Ref->getStart()),
                  {S.str()});
   return std::nullopt;
 }
 
 std::optional<ir::Digest> Lowering::digest(antlr4::Token *T) {
-  StringRef Whole = Text.slice(T->getStartIndex(), T->getStopIndex());
+  StringRef Whole = text().slice(T->getStartIndex(), T->getStopIndex());
   auto [Alg, Hex] = Whole.split(':');
-  SMRange All = Text.range(T);
+  SMRange All = text().range(T);
   auto Len = ir::digestLength(Alg);
   if (!Len) {
-    Diags.report(DiagID::err_unknown_algorithm, Text.loc(T), {Alg.str()},
+    Diags.report(DiagID::err_unknown_algorithm, text().loc(T), {Alg.str()},
                  {SMRange(All.Start, SMLoc::getFromPointer(Alg.end()))});
     llvm::SmallVector<StringRef, 8> Known = {"sha256", "sha384", "sha512",
                                              "sha1",   "sha224", "sm3"};
     StringRef S = suggestName(Alg, Known);
     if (!S.empty())
-      Diags.report(DiagID::note_did_you_mean, Text.loc(T), {S.str()});
+      Diags.report(DiagID::note_did_you_mean, text().loc(T), {S.str()});
     return std::nullopt;
   }
   SMLoc HexLoc = SMLoc::getFromPointer(Hex.data());
@@ -428,13 +589,13 @@ std::optional<ir::Expr> Lowering::compare(IPLParser::CompareCondContext *C) {
   std::string PName = ir::propName(*Prop).str();
   bool Negate = C->op->getText() == "!=";
   auto *V = C->value();
-  SMLoc VLoc = Text.loc(V->getStart());
+  SMLoc VLoc = text().loc(V->getStart());
   std::optional<ir::Expr> E;
   if (ipevm_prop_is_digest(*Prop)) {
     auto *DV = dynamic_cast<IPLParser::DigestValueContext *>(V);
     if (!DV) {
       Diags.report(DiagID::err_expected_digest, VLoc, {PName},
-                   {Text.range(V)});
+                   {text().range(V)});
       return std::nullopt;
     }
     auto D = digest(DV->DIGEST()->getSymbol());
@@ -445,7 +606,7 @@ std::optional<ir::Expr> Lowering::compare(IPLParser::CompareCondContext *C) {
     auto *BV = dynamic_cast<IPLParser::BoolValueContext *>(V);
     if (!BV) {
       Diags.report(DiagID::err_property_is_boolean, VLoc, {PName},
-                   {Text.range(V)});
+                   {text().range(V)});
       return std::nullopt;
     }
     E = ir::Expr::boolProp(*Prop);
@@ -484,8 +645,8 @@ std::optional<ir::Expr> Lowering::cond(IPLParser::CondContext *C) {
       return std::nullopt;
     if (ipevm_prop_is_digest(*Prop)) {
       Diags.report(DiagID::err_property_not_boolean,
-                   Text.loc(B->getStart()), {ir::propName(*Prop).str()},
-                   {Text.range(B)});
+                   text().loc(B->getStart()), {ir::propName(*Prop).str()},
+                   {text().range(B)});
       return std::nullopt;
     }
     return ir::Expr::boolProp(*Prop);
@@ -502,12 +663,12 @@ Lowering::namedSet(antlr4::Token *Name) {
     It->second.Used = true;
     return It->second.Digests;
   }
-  Diags.report(DiagID::err_unknown_set, Text.loc(Name), {Name->getText()},
-               {Text.range(Name)});
+  Diags.report(DiagID::err_unknown_set, text().loc(Name), {Name->getText()},
+               {text().range(Name)});
   llvm::SmallVector<StringRef, 8> Names(SetOrder.begin(), SetOrder.end());
   StringRef S = suggestName(Name->getText(), Names);
   if (!S.empty())
-    Diags.report(DiagID::note_did_you_mean, Text.loc(Name), {S.str()});
+    Diags.report(DiagID::note_did_you_mean, text().loc(Name), {S.str()});
   return std::nullopt;
 }
 
@@ -535,9 +696,9 @@ Lowering::setLiteral(IPLParser::SetLiteralContext *L) {
       auto [It, New] = Seen.try_emplace(D, Item->getStart());
       if (!New) {
         Diags.report(DiagID::warn_duplicate_digest,
-                     Text.loc(Item->getStart()), {D.str()},
-                     {Text.range(Item)});
-        Diags.report(DiagID::note_first_listed, Text.loc(It->second));
+                     text().loc(Item->getStart()), {D.str()},
+                     {text().range(Item)});
+        Diags.report(DiagID::note_first_listed, text().loc(It->second));
         continue;
       }
       Out.push_back(std::move(D));
@@ -561,9 +722,9 @@ void Lowering::setDecl(IPLParser::SetDeclContext *S) {
   auto Digests = setLiteral(S->setLiteral());
   auto It = Sets.find(Name->getText());
   if (It != Sets.end()) {
-    Diags.report(DiagID::err_set_redefined, Text.loc(Name), {Name->getText()},
-                 {Text.range(Name)});
-    Diags.report(DiagID::note_previous_set, Text.loc(It->second.Name));
+    Diags.report(DiagID::err_set_redefined, text().loc(Name), {Name->getText()},
+                 {text().range(Name)});
+    Diags.report(DiagID::note_previous_set, text().loc(It->second.Name));
     return;
   }
   if (!Digests)
@@ -578,8 +739,8 @@ std::optional<ir::Expr> Lowering::inCond(IPLParser::InCondContext *C) {
   if (!Prop || !Set)
     return std::nullopt;
   if (!ipevm_prop_is_digest(*Prop)) {
-    Diags.report(DiagID::err_in_needs_digest, Text.loc(C->getStart()),
-                 {ir::propName(*Prop).str()}, {Text.range(C->propRef())});
+    Diags.report(DiagID::err_in_needs_digest, text().loc(C->getStart()),
+                 {ir::propName(*Prop).str()}, {text().range(C->propRef())});
     return std::nullopt;
   }
   return ir::Expr::digestIn(*Prop, std::move(*Set));
@@ -589,8 +750,8 @@ void Lowering::checkUnusedSets() {
   for (const std::string &Name : SetOrder) {
     const NamedSet &S = Sets[Name];
     if (!S.Used)
-      Diags.report(DiagID::warn_unused_set, Text.loc(S.Name), {Name},
-                   {Text.range(S.Name)});
+      Diags.report(DiagID::warn_unused_set, text().loc(S.Name), {Name},
+                   {text().range(S.Name)});
   }
 }
 
@@ -605,43 +766,13 @@ void Lowering::checkDefaults(IPLParser::HeaderContext *H) {
   }
   if (Missing.empty())
     return;
-  Diags.report(DiagID::err_missing_default, Text.loc(H->getStart()), {Missing},
-               {Text.range(H)});
-  Diags.report(DiagID::note_add_default, Text.loc(H->getStart()));
+  Diags.report(DiagID::err_missing_default, text().loc(H->getStart()), {Missing},
+               {text().range(H)});
+  Diags.report(DiagID::note_add_default, text().loc(H->getStart()));
 }
 
 std::optional<ir::Policy> ipec::parseIPL(unsigned BufferID,
-                                         DiagnosticEngine &Diags) {
-  llvm::SourceMgr &SM = Diags.sourceMgr();
-  const llvm::MemoryBuffer *Buf = SM.getMemoryBuffer(BufferID);
-  StringRef Src = Buf->getBuffer();
-  size_t Nul = Src.find('\0');
-  if (Nul != StringRef::npos) {
-    Diags.report(DiagID::err_nul_byte,
-                 SMLoc::getFromPointer(Src.data() + Nul));
-    return std::nullopt;
-  }
-
-  SourceText Text(Src);
-  std::unique_ptr<antlr4::ANTLRInputStream> Input;
-  try {
-    Input = std::make_unique<antlr4::ANTLRInputStream>(Src.str());
-  } catch (const std::exception &) {
-    Diags.report(DiagID::err_invalid_utf8, SMLoc::getFromPointer(Src.data()));
-    return std::nullopt;
-  }
-  SyntaxErrorListener Listener(Text, Diags);
-  IPLLexer Lexer(Input.get());
-  Lexer.removeErrorListeners();
-  Lexer.addErrorListener(&Listener);
-  antlr4::CommonTokenStream Tokens(&Lexer);
-  IPLParser Parser(&Tokens);
-  Parser.removeErrorListeners();
-  Parser.addErrorListener(&Listener);
-  IPLParser::PolicyContext *Tree = Parser.policy();
-  if (Diags.hasErrors())
-    return std::nullopt;
-
-  Lowering L(Text, Diags, Buf->getBufferIdentifier(), Tokens);
-  return L.run(Tree);
+                                         DiagnosticEngine &Diags,
+                                         const FrontendOptions &Opts) {
+  return Lowering(Diags, Opts).run(BufferID);
 }

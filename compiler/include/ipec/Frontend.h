@@ -6,13 +6,22 @@
 #include "ipec/IR/Policy.h"
 
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace ipec {
 
-/// Parses and checks the IPL source in buffer BufferID of Diags' SourceMgr.
-/// Every problem is reported to Diags (parsing recovers and goes on); the
-/// policy is returned only when there was no error.
-std::optional<ir::Policy> parseIPL(unsigned BufferID, DiagnosticEngine &Diags);
+struct FrontendOptions {
+  /// Where include <file.ipl> looks, in order (-I, then the stdlib).
+  std::vector<std::string> IncludeDirs;
+};
+
+/// Parses and checks the IPL source in buffer BufferID of Diags' SourceMgr,
+/// and every file it includes. Every problem is reported to Diags (parsing
+/// recovers and goes on); the policy is returned only when there was no
+/// error.
+std::optional<ir::Policy> parseIPL(unsigned BufferID, DiagnosticEngine &Diags,
+                                   const FrontendOptions &Opts = {});
 
 } // namespace ipec
 
