@@ -61,7 +61,13 @@ action
   ;
 
 opList
-  : IDENT (',' IDENT)*
+  : opName (',' opName)*
+  ;
+
+// 'policy' is also the header keyword.
+opName
+  : IDENT
+  | 'policy'
   ;
 
 // Precedence: not binds tightest, then and, then or.

@@ -440,8 +440,8 @@ void Lowering::header(IPLParser::HeaderContext *H) {
 std::optional<ir::OpMask> Lowering::opList(IPLParser::OpListContext *L) {
   ir::OpMask Mask = 0;
   bool Ok = true;
-  for (auto *Id : L->IDENT()) {
-    antlr4::Token *T = Id->getSymbol();
+  for (auto *OpCtx : L->opName()) {
+    antlr4::Token *T = OpCtx->getStart();
     std::string Name = T->getText();
     ir::OpMask M = 0;
     if (auto Op = ir::opByName(Name))
