@@ -223,7 +223,7 @@ private:
 
   struct NamedSet {
     std::vector<ir::Digest> Digests;
-    antlr4::Token *Name;
+    SMRange Name; ///< Where it was declared (a token's file may be gone).
     bool Used = false;
   };
   /// Sets in order of declaration, and by name.
@@ -724,13 +724,13 @@ void Lowering::setDecl(IPLParser::SetDeclContext *S) {
   if (It != Sets.end()) {
     Diags.report(DiagID::err_set_redefined, text().loc(Name), {Name->getText()},
                  {text().range(Name)});
-    Diags.report(DiagID::note_previous_set, text().loc(It->second.Name));
+    Diags.report(DiagID::note_previous_set, It->second.Name.Start);
     return;
   }
   if (!Digests)
     Digests.emplace();
   SetOrder.push_back(Name->getText());
-  Sets[Name->getText()] = NamedSet{std::move(*Digests), Name};
+  Sets[Name->getText()] = NamedSet{std::move(*Digests), text().range(Name)};
 }
 
 std::optional<ir::Expr> Lowering::inCond(IPLParser::InCondContext *C) {
@@ -750,8 +750,7 @@ void Lowering::checkUnusedSets() {
   for (const std::string &Name : SetOrder) {
     const NamedSet &S = Sets[Name];
     if (!S.Used)
-      Diags.report(DiagID::warn_unused_set, text().loc(S.Name), {Name},
-                   {text().range(S.Name)});
+      Diags.report(DiagID::warn_unused_set, S.Name.Start, {Name}, {S.Name});
   }
 }
 

@@ -12,10 +12,14 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/ADT/StringSet.h"
+#include "llvm/Support/Error.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/SMLoc.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <optional>
 #include <string>
 
 namespace ipec {
@@ -28,10 +32,23 @@ enum class DiagID : unsigned {
 
 enum class Severity { Note, Warning, Error };
 
+enum class DiagnosticFormat { Text, JSON };
+
 class DiagnosticEngine {
 public:
   DiagnosticEngine(llvm::SourceMgr &SM, llvm::raw_ostream &OS)
       : SM(SM), OS(OS) {}
+  ~DiagnosticEngine() { finish(); }
+
+  /// Applies one -W option, without the "-W": "GROUP", "no-GROUP", "error",
+  /// "no-error", "error=GROUP". Fails for an unknown warning group.
+  llvm::Error applyWarningOption(llvm::StringRef Option);
+  /// Stop reporting after this many errors (0: no limit).
+  void setErrorLimit(unsigned N) { ErrorLimit = N; }
+  void setFormat(DiagnosticFormat F) { Format = F; }
+  /// Writes out anything buffered (JSON keeps a diagnostic until its notes
+  /// have arrived). Called by the destructor too.
+  void finish();
 
   /// Reports Id at Loc, underlining Ranges, with %0.. replaced by Args.
   void report(DiagID Id, llvm::SMLoc Loc, llvm::ArrayRef<std::string> Args = {},
@@ -50,11 +67,24 @@ public:
   static std::string format(DiagID Id, llvm::ArrayRef<std::string> Args);
 
 private:
+  void emitText(Severity Sev, llvm::SMLoc Loc, const std::string &Msg,
+                llvm::ArrayRef<llvm::SMRange> Ranges);
+  void emitJSON(Severity Sev, llvm::StringRef Group, llvm::SMLoc Loc,
+                const std::string &Msg, llvm::ArrayRef<llvm::SMRange> Ranges);
+
   llvm::SourceMgr &SM;
   llvm::raw_ostream &OS;
   unsigned NumErrors = 0;
   unsigned NumWarnings = 0;
   bool WarningsAsErrors = false;
+  llvm::StringSet<> Disabled, AsErrors, NotErrors;
+  unsigned ErrorLimit = 0;
+  bool LimitReached = false;
+  /// Whether notes are shown: they follow the diagnostic they belong to.
+  bool ShowNotes = true;
+  DiagnosticFormat Format = DiagnosticFormat::Text;
+  /// JSON: the diagnostic whose notes are still coming.
+  std::optional<llvm::json::Object> Pending;
 };
 
 /// The closest of Candidates to Name, or "" if none is close enough to be a
