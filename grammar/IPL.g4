@@ -31,8 +31,9 @@ includeDecl
   ;
 
 // set trusted_tools = { sha256:..., sha256:..., other_set };
+// set release_files = from "release-digests.txt";
 setDecl
-  : 'set' name=IDENT '=' setLiteral ';'
+  : 'set' name=IDENT '=' (setLiteral | 'from' path=STRING) ';'
   ;
 
 setLiteral

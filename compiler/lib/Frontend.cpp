@@ -202,6 +202,10 @@ private:
   std::optional<ir::Expr> compare(IPLParser::CompareCondContext *C);
   std::optional<unsigned> property(IPLParser::PropRefContext *P);
   std::optional<ir::Digest> digest(antlr4::Token *T);
+  std::optional<ir::Digest> digestText(StringRef Whole);
+  std::optional<std::vector<ir::Digest>> digestList(StringRef Path, SMLoc From,
+                                                    SMRange Range);
+  void defines();
   void checkDefaults(IPLParser::HeaderContext *H);
   ir::SourceLoc sourceLoc(antlr4::Token *T) const;
   std::string oneLine(antlr4::ParserRuleContext *Ctx) const;
@@ -268,6 +272,7 @@ std::optional<ir::Policy> Lowering::run(unsigned MainBuffer) {
   if (!llvm::sys::fs::real_path(Cur->Name, Real))
     Included.insert(Real);
   IncludeStack.push_back(Cur->Name);
+  defines();
   header(Cur->Header);
   statements(*Cur);
   Cur = Files.front().get();
@@ -547,18 +552,31 @@ std::optional<unsigned> Lowering::property(IPLParser::PropRefContext *Ref) {
 }
 
 std::optional<ir::Digest> Lowering::digest(antlr4::Token *T) {
-  StringRef Whole = text().slice(T->getStartIndex(), T->getStopIndex());
+  return digestText(text().slice(T->getStartIndex(), T->getStopIndex()));
+}
+
+/// Whole is "alg:hex" inside a SourceMgr buffer, so errors can point in it.
+std::optional<ir::Digest> Lowering::digestText(StringRef Whole) {
   auto [Alg, Hex] = Whole.split(':');
-  SMRange All = text().range(T);
+  SMLoc Start = SMLoc::getFromPointer(Whole.data());
+  SMRange All(Start, SMLoc::getFromPointer(Whole.end()));
+  if (!Whole.contains(':') || Alg.empty()) {
+    Diags.report(DiagID::err_bad_digest, Start, {Whole.str()}, {All});
+    return std::nullopt;
+  }
+  if (!llvm::all_of(Hex, llvm::isHexDigit)) {
+    Diags.report(DiagID::err_bad_digest, Start, {Whole.str()}, {All});
+    return std::nullopt;
+  }
   auto Len = ir::digestLength(Alg);
   if (!Len) {
-    Diags.report(DiagID::err_unknown_algorithm, text().loc(T), {Alg.str()},
+    Diags.report(DiagID::err_unknown_algorithm, Start, {Alg.str()},
                  {SMRange(All.Start, SMLoc::getFromPointer(Alg.end()))});
     llvm::SmallVector<StringRef, 8> Known = {"sha256", "sha384", "sha512",
                                              "sha1",   "sha224", "sm3"};
     StringRef S = suggestName(Alg, Known);
     if (!S.empty())
-      Diags.report(DiagID::note_did_you_mean, text().loc(T), {S.str()});
+      Diags.report(DiagID::note_did_you_mean, Start, {S.str()});
     return std::nullopt;
   }
   SMLoc HexLoc = SMLoc::getFromPointer(Hex.data());
@@ -593,6 +611,21 @@ std::optional<ir::Expr> Lowering::compare(IPLParser::CompareCondContext *C) {
   std::optional<ir::Expr> E;
   if (ipevm_prop_is_digest(*Prop)) {
     auto *DV = dynamic_cast<IPLParser::DigestValueContext *>(V);
+    if (auto *NV = dynamic_cast<IPLParser::NameValueContext *>(V)) {
+      // A constant: a set of exactly one digest (often from -D).
+      antlr4::Token *N = NV->IDENT()->getSymbol();
+      auto Set = namedSet(N);
+      if (!Set)
+        return std::nullopt;
+      if (Set->size() != 1) {
+        Diags.report(DiagID::err_not_one_digest, text().loc(N),
+                     {N->getText(), std::to_string(Set->size())},
+                     {text().range(N)});
+        return std::nullopt;
+      }
+      E = ir::Expr::digestIn(*Prop, std::move(*Set));
+      return Negate ? ir::Expr::makeNot(std::move(*E)) : std::move(*E);
+    }
     if (!DV) {
       Diags.report(DiagID::err_expected_digest, VLoc, {PName},
                    {text().range(V)});
@@ -669,6 +702,9 @@ Lowering::namedSet(antlr4::Token *Name) {
   StringRef S = suggestName(Name->getText(), Names);
   if (!S.empty())
     Diags.report(DiagID::note_did_you_mean, text().loc(Name), {S.str()});
+  else
+    Diags.report(DiagID::note_define_with_D, text().loc(Name),
+                 {Name->getText()});
   return std::nullopt;
 }
 
@@ -719,12 +755,30 @@ Lowering::setRef(IPLParser::SetRefContext *R) {
 
 void Lowering::setDecl(IPLParser::SetDeclContext *S) {
   antlr4::Token *Name = S->name;
-  auto Digests = setLiteral(S->setLiteral());
+  std::optional<std::vector<ir::Digest>> Digests;
+  if (S->setLiteral()) {
+    Digests = setLiteral(S->setLiteral());
+  } else {
+    // from "list.txt": relative to this file.
+    std::string Rel;
+    char Bad = 0;
+    unescape(S->path->getText(), Rel, Bad);
+    SmallString<256> Path(Rel);
+    if (!llvm::sys::path::is_absolute(Path)) {
+      Path = llvm::sys::path::parent_path(Cur->Name);
+      llvm::sys::path::append(Path, Rel);
+    }
+    Digests = digestList(Path, text().loc(S->path), text().range(S->path));
+  }
   auto It = Sets.find(Name->getText());
   if (It != Sets.end()) {
     Diags.report(DiagID::err_set_redefined, text().loc(Name), {Name->getText()},
                  {text().range(Name)});
-    Diags.report(DiagID::note_previous_set, It->second.Name.Start);
+    if (It->second.Name.Start.isValid())
+      Diags.report(DiagID::note_previous_set, It->second.Name.Start);
+    else
+      Diags.report(DiagID::note_defined_on_command_line, SMLoc(),
+                   {Name->getText()});
     return;
   }
   if (!Digests)
@@ -744,6 +798,64 @@ std::optional<ir::Expr> Lowering::inCond(IPLParser::InCondContext *C) {
     return std::nullopt;
   }
   return ir::Expr::digestIn(*Prop, std::move(*Set));
+}
+
+/// Reads a digest list: one alg:hex per line; '#' starts a comment. The
+/// file joins the SourceMgr so that errors point into it.
+std::optional<std::vector<ir::Digest>>
+Lowering::digestList(StringRef Path, SMLoc From, SMRange Range) {
+  auto Buf = llvm::MemoryBuffer::getFile(Path, /*IsText=*/false);
+  if (!Buf) {
+    if (From.isValid())
+      Diags.report(DiagID::err_cannot_open, From,
+                   {Path.str(), Buf.getError().message()}, {Range});
+    else
+      Diags.reportNoLoc(DiagID::err_cannot_open,
+                        {Path.str(), Buf.getError().message()});
+    return std::nullopt;
+  }
+  unsigned Id = Diags.sourceMgr().AddNewSourceBuffer(std::move(*Buf), From);
+  StringRef Text = Diags.sourceMgr().getMemoryBuffer(Id)->getBuffer();
+  std::vector<ir::Digest> Out;
+  bool Ok = true;
+  while (!Text.empty()) {
+    auto [Line, Rest] = Text.split('\n');
+    Text = Rest;
+    Line = Line.split('#').first.trim();
+    if (Line.empty())
+      continue;
+    if (auto D = digestText(Line))
+      Out.push_back(std::move(*D));
+    else
+      Ok = false;
+  }
+  if (!Ok)
+    return std::nullopt;
+  return Out;
+}
+
+/// -D NAME=alg:hex and -D NAME=@FILE: sets known before the first line.
+void Lowering::defines() {
+  for (const auto &[Name, Value] : Opts.Defines) {
+    std::optional<std::vector<ir::Digest>> Set;
+    if (StringRef(Value).startswith("@")) {
+      Set = digestList(StringRef(Value).drop_front(), SMLoc(), SMRange());
+    } else {
+      // Give the value a buffer of its own so a bad digest can be shown.
+      auto Buf = llvm::MemoryBuffer::getMemBufferCopy(
+          Value, "<command line -D " + Name + ">");
+      unsigned Id = Diags.sourceMgr().AddNewSourceBuffer(std::move(Buf),
+                                                          SMLoc());
+      if (auto D = digestText(
+              Diags.sourceMgr().getMemoryBuffer(Id)->getBuffer()))
+        Set = std::vector<ir::Digest>{std::move(*D)};
+    }
+    if (!Set)
+      continue;
+    SetOrder.push_back(Name);
+    // Unused -D values are the build's business, not a warning.
+    Sets[Name] = NamedSet{std::move(*Set), SMRange(), /*Used=*/true};
+  }
 }
 
 void Lowering::checkUnusedSets() {

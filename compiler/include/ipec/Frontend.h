@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ipec {
@@ -14,6 +15,8 @@ namespace ipec {
 struct FrontendOptions {
   /// Where include <file.ipl> looks, in order (-I, then the stdlib).
   std::vector<std::string> IncludeDirs;
+  /// -D NAME=VALUE, in order: VALUE is alg:hex, or @FILE, a digest list.
+  std::vector<std::pair<std::string, std::string>> Defines;
 };
 
 /// Parses and checks the IPL source in buffer BufferID of Diags' SourceMgr,
