@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ipec/Frontend.h"
+#include "ipec/IR/Analysis.h"
 
 #include "IPLLexer.h"
 #include "IPLParser.h"
@@ -197,6 +198,7 @@ private:
   std::optional<std::vector<ir::Digest>> namedSet(antlr4::Token *Name);
   std::optional<ir::Expr> inCond(IPLParser::InCondContext *C);
   void checkUnusedSets();
+  void checkShadowedRules();
   std::optional<ir::OpMask> opList(IPLParser::OpListContext *L);
   std::optional<ir::Expr> cond(IPLParser::CondContext *C);
   std::optional<ir::Expr> compare(IPLParser::CompareCondContext *C);
@@ -222,6 +224,8 @@ private:
   llvm::StringSet<> Included;
   std::vector<std::string> IncludeStack;
   ir::Policy P;
+  /// Where each rule of P was written.
+  std::vector<SMRange> RuleRanges;
   std::array<SMLoc, IPEVM_OP_COUNT> PerOpLoc;
   SMLoc GlobalLoc;
 
@@ -278,6 +282,7 @@ std::optional<ir::Policy> Lowering::run(unsigned MainBuffer) {
   Cur = Files.front().get();
   checkDefaults(Cur->Header);
   checkUnusedSets();
+  checkShadowedRules();
   if (Diags.hasErrors())
     return std::nullopt;
   return std::move(P);
@@ -531,6 +536,7 @@ void Lowering::ruleDecl(IPLParser::RuleDeclContext *R) {
   Rule.Loc = sourceLoc(R->getStart());
   Rule.Text = oneLine(R);
   P.Rules.push_back(std::move(Rule));
+  RuleRanges.push_back(text().range(R));
 }
 
 std::optional<unsigned> Lowering::property(IPLParser::PropRefContext *Ref) {
@@ -855,6 +861,20 @@ void Lowering::defines() {
     SetOrder.push_back(Name);
     // Unused -D values are the build's business, not a warning.
     Sets[Name] = NamedSet{std::move(*Set), SMRange(), /*Used=*/true};
+  }
+}
+
+void Lowering::checkShadowedRules() {
+  for (const ir::ShadowedRule &S : ir::findShadowedRules(P)) {
+    const ir::Rule &R = P.Rules[S.Rule];
+    bool DenyAfterAllowAll =
+        S.Unconditional && !R.Act.Allow && P.Rules[S.By].Act.Allow;
+    Diags.report(DenyAfterAllowAll ? DiagID::warn_deny_after_allow_all
+                                   : DiagID::warn_shadowed,
+                 RuleRanges[S.Rule].Start, {}, {RuleRanges[S.Rule]});
+    Diags.report(S.Unconditional ? DiagID::note_shadowed_by_always
+                                 : DiagID::note_shadowed_by_digests,
+                 RuleRanges[S.By].Start);
   }
 }
 

@@ -10,6 +10,7 @@
 #include "ipec/Artifact.h"
 #include "ipec/Bytecode.h"
 #include "ipec/CodeGen.h"
+#include "ipec/IR/Analysis.h"
 #include "ipec/IR/Evaluate.h"
 
 #include "llvm/Support/raw_ostream.h"
@@ -205,6 +206,30 @@ TEST(Differential, UnmergedBytecodeDecidesLikeReference) {
   decidesLikeReference(Opts, 20261124);
 }
 
+
+// A rule reported as shadowed must never be the one that decides.
+TEST(Differential, ShadowedRulesNeverDecide) {
+  RandomPolicies Gen(99);
+  unsigned Found = 0;
+  for (unsigned I = 0; I < 2000; ++I) {
+    Policy P = Gen.policy();
+    std::vector<bool> Shadowed(P.Rules.size());
+    for (const ShadowedRule &S : findShadowedRules(P)) {
+      ASSERT_LT(S.By, S.Rule);
+      Shadowed[S.Rule] = true;
+      ++Found;
+    }
+    for (unsigned J = 0; J < 100; ++J) {
+      unsigned Op = Gen.pick(IPEVM_OP_COUNT);
+      Facts F = Gen.facts();
+      Decision D = evaluate(P, Op, F);
+      if (D.Origin == IPEVM_ORIGIN_RULE) {
+        ASSERT_FALSE(Shadowed[D.Rule]) << describe(P, Op, F);
+      }
+    }
+  }
+  EXPECT_GT(Found, 100u) << "the generator should produce shadowed rules";
+}
 
 TEST(Differential, CodegenIsDeterministic) {
   RandomPolicies Gen(7);
