@@ -22,7 +22,13 @@ statement
   : defaultDecl
   | ruleDecl
   | setDecl
+  | groupDecl
   | includeDecl
+  ;
+
+// group userland = execute, mmap_exec;
+groupDecl
+  : 'group' name=IDENT '=' opList ';'
   ;
 
 // include "relative/to/this/file.ipl";  include <from/search/path.ipl>;

@@ -192,6 +192,7 @@ private:
   void defaultDecl(IPLParser::DefaultDeclContext *D);
   void ruleDecl(IPLParser::RuleDeclContext *R);
   void setDecl(IPLParser::SetDeclContext *S);
+  void groupDecl(IPLParser::GroupDeclContext *G);
   std::optional<std::vector<ir::Digest>>
   setLiteral(IPLParser::SetLiteralContext *L);
   std::optional<std::vector<ir::Digest>> setRef(IPLParser::SetRefContext *R);
@@ -224,6 +225,8 @@ private:
   llvm::StringSet<> Included;
   std::vector<std::string> IncludeStack;
   ir::Policy P;
+  /// User-defined operation groups, and where each was declared.
+  llvm::StringMap<std::pair<ir::OpMask, SMLoc>> Groups;
   /// Where each rule of P was written.
   std::vector<SMRange> RuleRanges;
   std::array<SMLoc, IPEVM_OP_COUNT> PerOpLoc;
@@ -297,6 +300,8 @@ void Lowering::statements(ParsedFile &F) {
       ruleDecl(R);
     else if (auto *Set = S->setDecl())
       setDecl(Set);
+    else if (auto *G = S->groupDecl())
+      groupDecl(G);
     else if (auto *I = S->includeDecl())
       includeDecl(I);
   }
@@ -459,6 +464,8 @@ std::optional<ir::OpMask> Lowering::opList(IPLParser::OpListContext *L) {
     for (const OpGroup &G : BuiltinGroups)
       if (G.Name == Name)
         M = G.Ops;
+    if (auto It = Groups.find(Name); It != Groups.end())
+      M = It->second.first;
     if (!M) {
       Diags.report(DiagID::err_unknown_operation, text().loc(T), {Name},
                    {text().range(T)});
@@ -467,6 +474,8 @@ std::optional<ir::OpMask> Lowering::opList(IPLParser::OpListContext *L) {
         Names.push_back(ir::opName(Op));
       for (const OpGroup &G : BuiltinGroups)
         Names.push_back(G.Name);
+      for (const auto &G : Groups)
+        Names.push_back(G.getKey());
       StringRef S = suggestName(Name, Names);
       if (!S.empty())
         Diags.report(DiagID::note_did_you_mean, text().loc(T), {S.str()});
@@ -517,6 +526,27 @@ void Lowering::defaultDecl(IPLParser::DefaultDeclContext *D) {
     P.PerOp[Op] = Def;
     PerOpLoc[Op] = Here;
   }
+}
+
+void Lowering::groupDecl(IPLParser::GroupDeclContext *G) {
+  antlr4::Token *Name = G->name;
+  std::string N = Name->getText();
+  bool Builtin = ir::opByName(N).has_value() ||
+                 llvm::any_of(BuiltinGroups,
+                              [&](const OpGroup &B) { return B.Name == N; });
+  if (Builtin) {
+    Diags.report(DiagID::err_group_shadows_op, text().loc(Name), {N},
+                 {text().range(Name)});
+    return;
+  }
+  if (auto It = Groups.find(N); It != Groups.end()) {
+    Diags.report(DiagID::err_group_redefined, text().loc(Name), {N},
+                 {text().range(Name)});
+    Diags.report(DiagID::note_previous_set, It->second.second);
+    return;
+  }
+  if (auto Mask = opList(G->opList()))
+    Groups[N] = {*Mask, text().loc(Name)};
 }
 
 void Lowering::ruleDecl(IPLParser::RuleDeclContext *R) {
