@@ -57,6 +57,9 @@ private:
       Unique;
   std::vector<bc::Table> Tables;
   std::map<std::vector<Digest>, unsigned> SetTables;
+  /// Rule runs already emitted: operations with the same run (exec_any
+  /// rules) share its instructions and tables.
+  std::map<std::tuple<unsigned, std::vector<uint32_t>, NodeId>, NodeId> Runs;
 };
 
 } // namespace
@@ -134,6 +137,9 @@ Generator::NodeId Generator::cond(const Expr &E, NodeId T, NodeId F) {
 Generator::NodeId Generator::ruleRun(unsigned Prop,
                                      llvm::ArrayRef<uint32_t> Rules,
                                      NodeId Miss) {
+  auto Key = std::make_tuple(Prop, Rules.vec(), Miss);
+  if (auto It = Runs.find(Key); It != Runs.end())
+    return It->second;
   std::map<Digest, uint32_t> Winner;
   for (uint32_t R : Rules)
     for (const Digest &D : P.Rules[R].Cond.Set)
@@ -159,6 +165,7 @@ Generator::NodeId Generator::ruleRun(unsigned Prop,
     Next = node(bc::Insn::lookupRule(Prop, Index, std::get<2>(It->first),
                                      std::get<3>(It->first), Next));
   }
+  Runs[Key] = Next;
   return Next;
 }
 

@@ -115,10 +115,16 @@ static void printExpr(const Expr &E, llvm::raw_ostream &OS, int Outer) {
       OS << (I ? ", " : "") << E.Set[I].str();
     OS << "}";
     return;
-  case Expr::Not:
+  case Expr::Not: {
+    const Expr &Sub = E.Ops[0];
+    if (Sub.K == Expr::DigestIn && Sub.Set.size() == 1) {
+      OS << propName(Sub.Prop) << " != " << Sub.Set[0].str();
+      return;
+    }
     OS << "not ";
-    printExpr(E.Ops[0], OS, 3);
+    printExpr(Sub, OS, 3);
     return;
+  }
   case Expr::And:
   case Expr::Or: {
     int Prec = E.K == Expr::Or ? 1 : 2;

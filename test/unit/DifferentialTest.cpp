@@ -10,6 +10,7 @@
 #include "ipec/Artifact.h"
 #include "ipec/Bytecode.h"
 #include "ipec/CodeGen.h"
+#include "ipec/Decompiler.h"
 #include "ipec/IR/Analysis.h"
 #include "ipec/IR/Evaluate.h"
 
@@ -229,6 +230,46 @@ TEST(Differential, ShadowedRulesNeverDecide) {
     }
   }
   EXPECT_GT(Found, 100u) << "the generator should produce shadowed rules";
+}
+
+// compile -> decompile -> compile decides every event as the original does.
+TEST(Differential, DecompileRoundTrip) {
+  RandomPolicies Gen(4242);
+  for (unsigned I = 0; I < 1000; ++I) {
+    Policy P = Gen.policy();
+    auto M = generateCode(P);
+    ASSERT_TRUE(bool(M));
+    auto A = Artifact::fromBytes(bc::serialize(*M));
+    ASSERT_TRUE(bool(A));
+    auto Back = decompile(A->prog());
+    ASSERT_TRUE(bool(Back)) << llvm::toString(Back.takeError());
+    auto M2 = generateCode(*Back);
+    ASSERT_TRUE(bool(M2));
+    auto A2 = Artifact::fromBytes(bc::serialize(*M2));
+    ASSERT_TRUE(bool(A2)) << llvm::toString(A2.takeError());
+    for (unsigned J = 0; J < 40; ++J) {
+      unsigned Op = Gen.pick(IPEVM_OP_COUNT);
+      Facts F = Gen.facts();
+      Decision Want = evaluate(P, Op, F);
+      LazyFacts L{&F, {}};
+      ipevm_event Ev{};
+      Ev.op = Op;
+      Ev.fetch = fetchFromFacts;
+      Ev.ctx = &L;
+      ipevm_decision Got{};
+      ASSERT_EQ(ipevm_eval(&A2->prog(), &Ev, &Got), IPEVM_E_OK);
+      std::string Text;
+      llvm::raw_string_ostream OS(Text);
+      print(*Back, OS);
+      ASSERT_EQ(Got.allow, Want.Act.Allow)
+          << describe(P, Op, F) << "\ndecompiled:\n" << OS.str();
+      ASSERT_EQ(Got.audit, Want.Act.Audit)
+          << describe(P, Op, F) << "\ndecompiled:\n" << OS.str();
+      ASSERT_EQ(Got.origin == IPEVM_ORIGIN_RULE,
+                Want.Origin == IPEVM_ORIGIN_RULE)
+          << describe(P, Op, F) << "\ndecompiled:\n" << OS.str();
+    }
+  }
 }
 
 TEST(Differential, CodegenIsDeterministic) {
