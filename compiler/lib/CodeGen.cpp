@@ -18,6 +18,7 @@
 #include "ipec/CodeGen.h"
 
 #include <map>
+#include <optional>
 #include <tuple>
 
 using namespace ipec;
@@ -46,8 +47,31 @@ private:
   NodeId decide(Action A, ipevm_origin Origin, uint32_t Rule) {
     return node(bc::Insn::decide(A.Allow, A.Audit, Origin, Rule));
   }
-  static bool isDigestRule(const Rule &R) {
-    return R.Cond.K == Expr::DigestIn;
+  /// A rule that decides when Guard holds and digest Member->Prop is in
+  /// Member->Set: its condition is the membership, or a conjunction that
+  /// ends with it. Such rules with equal guards merge into rule tables.
+  struct DigestRule {
+    Expr Guard;
+    const Expr *Member;
+  };
+  static std::optional<DigestRule> digestRule(const Rule &R) {
+    if (R.Cond.K == Expr::DigestIn)
+      return DigestRule{Expr::constant(true), &R.Cond};
+    if (R.Cond.K != Expr::And || R.Cond.Ops.back().K != Expr::DigestIn)
+      return std::nullopt;
+    Expr Guard = R.Cond.Ops[0];
+    for (size_t I = 1; I + 1 < R.Cond.Ops.size(); ++I)
+      Guard = Expr::makeAnd(std::move(Guard), R.Cond.Ops[I]);
+    return DigestRule{std::move(Guard), &R.Cond.Ops.back()};
+  }
+  static bool sameExpr(const Expr &A, const Expr &B) {
+    if (A.K != B.K || A.Prop != B.Prop || A.Set != B.Set ||
+        A.Ops.size() != B.Ops.size())
+      return false;
+    for (size_t I = 0; I < A.Ops.size(); ++I)
+      if (!sameExpr(A.Ops[I], B.Ops[I]))
+        return false;
+    return true;
   }
 
   const Policy &P;
@@ -142,7 +166,7 @@ Generator::NodeId Generator::ruleRun(unsigned Prop,
     return It->second;
   std::map<Digest, uint32_t> Winner;
   for (uint32_t R : Rules)
-    for (const Digest &D : P.Rules[R].Cond.Set)
+    for (const Digest &D : digestRule(P.Rules[R])->Member->Set)
       Winner.try_emplace(D, R);
   using GroupKey = std::tuple<std::string, size_t, bool, bool>;
   std::map<GroupKey, std::vector<std::pair<Digest, uint32_t>>> Groups;
@@ -181,16 +205,22 @@ bc::Module Generator::run(const CodeGenOptions &Opts) {
         Applies.push_back(R);
     for (size_t I = Applies.size(); I-- > 0;) {
       const Rule &R = P.Rules[Applies[I]];
-      // The run of digest rules on the same property ending here.
+      // The run of digest rules with the same guard and property ending
+      // here.
       size_t First = I;
-      if (Opts.MergeDigestRules && isDigestRule(R))
-        while (First > 0 && isDigestRule(P.Rules[Applies[First - 1]]) &&
-               P.Rules[Applies[First - 1]].Cond.Prop == R.Cond.Prop)
+      std::optional<DigestRule> Last = digestRule(R);
+      if (Opts.MergeDigestRules && Last)
+        while (First > 0) {
+          auto Prev = digestRule(P.Rules[Applies[First - 1]]);
+          if (!Prev || Prev->Member->Prop != Last->Member->Prop ||
+              !sameExpr(Prev->Guard, Last->Guard))
+            break;
           --First;
+        }
       if (First < I) {
-        Next = ruleRun(R.Cond.Prop,
-                       llvm::makeArrayRef(Applies).slice(First, I - First + 1),
-                       Next);
+        std::vector<uint32_t> Run(Applies.begin() + First,
+                                  Applies.begin() + I + 1);
+        Next = cond(Last->Guard, ruleRun(Last->Member->Prop, Run, Next), Next);
         I = First;
         continue;
       }

@@ -58,7 +58,10 @@ public:
       R.Act = action();
       // Often a pure digest rule, so that runs of them get merged.
       R.Cond = chance(10)   ? Expr::constant(true)
-               : chance(40) ? digestSet(IPEVM_PROP_FIRST_DIGEST + pick(2))
+               : chance(35) ? digestSet(IPEVM_PROP_FIRST_DIGEST + pick(2))
+               : chance(30) ? Expr::makeAnd(guard(),
+                                            digestSet(IPEVM_PROP_FIRST_DIGEST +
+                                                      pick(2)))
                             : expr(3);
       P.Rules.push_back(std::move(R));
     }
@@ -91,6 +94,14 @@ private:
     return D;
   }
   Action action() { return {chance(50), chance(25)}; }
+  /// A guard shared by several digest rules: one or two boolean tests.
+  Expr guard() {
+    Expr G = Expr::boolProp(BoolProps[pick(2)]);
+    if (chance(30))
+      G = Expr::makeAnd(std::move(G), Expr::makeNot(Expr::boolProp(
+                                          BoolProps[2 + pick(3)])));
+    return G;
+  }
   /// One to three digests of the pool.
   Expr digestSet(unsigned Prop) {
     std::vector<Digest> Set;
