@@ -3,6 +3,7 @@
 #include "ipec/Compiler.h"
 #include "ipec/Artifact.h"
 #include "ipec/Frontend.h"
+#include "ipec/IPEFrontend.h"
 
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -11,11 +12,22 @@
 using namespace ipec;
 using namespace llvm;
 
+InputFormat ipec::resolveInputFormat(StringRef Source, InputFormat Format) {
+  if (Format != InputFormat::Auto)
+    return Format;
+  return looksLikeIPE(Source) ? InputFormat::IPE : InputFormat::IPL;
+}
+
 std::optional<std::vector<uint8_t>>
 ipec::compileToBytecode(unsigned BufferID, DiagnosticEngine &Diags,
                         const CompileOptions &Opts) {
-  Diags.setWarningsAsErrors(Opts.WarningsAsErrors);
-  std::optional<ir::Policy> P = parseIPL(BufferID, Diags);
+  if (Opts.WarningsAsErrors)
+    Diags.setWarningsAsErrors(true);
+  StringRef Source = Diags.sourceMgr().getMemoryBuffer(BufferID)->getBuffer();
+  std::optional<ir::Policy> P =
+      resolveInputFormat(Source, Opts.Format) == InputFormat::IPE
+          ? parseIPE(BufferID, Diags)
+          : parseIPL(BufferID, Diags, Opts.Frontend);
   if (!P || Diags.hasErrors())
     return std::nullopt;
   Expected<bc::Module> M = generateCode(*P, Opts.CodeGen);

@@ -8,11 +8,14 @@
 
 #include "ipec/Artifact.h"
 #include "ipec/Compiler.h"
+#include "ipec/Decompiler.h"
 #include "ipec/Disassembler.h"
 #include "ipec/Event.h"
+#include "ipec/IPEFrontend.h"
 #include "ipec/Signing.h"
 
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -34,13 +37,31 @@ cl::SubCommand VerifyCmd("verify",
 cl::SubCommand DumpCmd("dump", "Print an artifact's header, code, tables and "
                                "the source of each rule");
 cl::SubCommand EvalCmd("eval", "Decide one event with an artifact");
+cl::SubCommand DecompileCmd(
+    "decompile", "Print IPL that decides exactly as an artifact's bytecode");
+cl::SubCommand TranslateCmd("translate",
+                            "Translate an upstream IPE policy to IPL with "
+                            "the same decisions");
 
 // Compile (the top-level command).
 cl::opt<std::string> Input(cl::Positional, cl::desc("<policy.ipl>"),
                            cl::cat(IpecCat), cl::sub(*cl::TopLevelSubCommand));
-cl::opt<std::string> Output("o", cl::desc("Write the artifact to <file>"),
+cl::opt<std::string> Output("o",
+                            cl::desc("Write the artifact (translate: the "
+                                     "IPL source) to <file>"),
                             cl::value_desc("file"), cl::cat(IpecCat),
-                            cl::sub(*cl::TopLevelSubCommand));
+                            cl::sub(*cl::TopLevelSubCommand),
+                            cl::sub(TranslateCmd));
+cl::opt<InputFormat> Format(
+    "input-format", cl::desc("Language of the source (default: auto)"),
+    cl::values(clEnumValN(InputFormat::Auto, "auto",
+                          "upstream IPE if the first line that is not empty "
+                          "or a comment starts with 'policy_name=', else IPL"),
+               clEnumValN(InputFormat::IPL, "ipl", "IPL"),
+               clEnumValN(InputFormat::IPE, "ipe",
+                          "an upstream Linux IPE text policy")),
+    cl::init(InputFormat::Auto), cl::cat(IpecCat),
+    cl::sub(*cl::TopLevelSubCommand));
 cl::opt<std::string> Key("key", cl::desc("Private key (PEM) to sign with"),
                          cl::value_desc("key.pem"), cl::cat(IpecCat),
                          cl::sub(*cl::TopLevelSubCommand));
@@ -51,8 +72,34 @@ cl::opt<bool> Unsigned("unsigned",
 cl::opt<bool> SyntaxOnly("fsyntax-only",
                          cl::desc("Check the source and write nothing"),
                          cl::cat(IpecCat), cl::sub(*cl::TopLevelSubCommand));
-cl::opt<bool> WError("Werror", cl::desc("Treat warnings as errors"),
-                     cl::cat(IpecCat), cl::sub(*cl::TopLevelSubCommand));
+cl::list<std::string> IncludeDirs(
+    "I", cl::Prefix,
+    cl::desc("Add <dir> to the directories searched by include <file.ipl>"),
+    cl::value_desc("dir"), cl::cat(IpecCat), cl::sub(*cl::TopLevelSubCommand));
+cl::list<std::string> Defines(
+    "D", cl::Prefix,
+    cl::desc("Define NAME as a digest (NAME=sha256:<hex>) or as the set in a "
+             "digest-list file (NAME=@FILE)"),
+    cl::value_desc("NAME=VALUE"), cl::cat(IpecCat),
+    cl::sub(*cl::TopLevelSubCommand));
+cl::list<std::string> WarningOptions(
+    "W", cl::Prefix,
+    cl::desc("Warnings: -W<group> enables, -Wno-<group> disables, -Werror "
+             "makes all errors, -Werror=<group> one group"),
+    cl::value_desc("option"), cl::cat(IpecCat),
+    cl::sub(*cl::TopLevelSubCommand), cl::sub(TranslateCmd));
+cl::opt<unsigned> ErrorLimit(
+    "ferror-limit", cl::desc("Stop reporting after <n> errors (0: no limit)"),
+    cl::init(20), cl::value_desc("n"), cl::cat(IpecCat),
+    cl::sub(*cl::TopLevelSubCommand), cl::sub(TranslateCmd));
+cl::opt<DiagnosticFormat> DiagFormat(
+    "diagnostics-format", cl::desc("How diagnostics are printed"),
+    cl::values(clEnumValN(DiagnosticFormat::Text, "text",
+                          "file:line:col: error: ..., with source and caret"),
+               clEnumValN(DiagnosticFormat::JSON, "json",
+                          "one JSON object per line, with ranges and notes")),
+    cl::init(DiagnosticFormat::Text), cl::cat(IpecCat),
+    cl::sub(*cl::TopLevelSubCommand), cl::sub(TranslateCmd));
 cl::opt<bool> StripSourceMap(
     "strip-source-map",
     cl::desc("Leave out the rule-to-source map (file:line of each rule)"),
@@ -65,7 +112,10 @@ cl::opt<std::string>
                   "artifact's signature"),
          cl::value_desc("cert.pem"), cl::cat(IpecCat),
          cl::sub(*cl::TopLevelSubCommand), cl::sub(VerifyCmd),
-         cl::sub(DumpCmd), cl::sub(EvalCmd));
+         cl::sub(DumpCmd), cl::sub(EvalCmd), cl::sub(DecompileCmd));
+cl::opt<std::string> DecompileInput(cl::Positional, cl::Required,
+                                    cl::desc("<artifact.ipeb>"),
+                                    cl::cat(IpecCat), cl::sub(DecompileCmd));
 
 cl::opt<std::string> VerifyInput(cl::Positional, cl::Required,
                                  cl::desc("<artifact.ipeb>"), cl::cat(IpecCat),
@@ -94,6 +144,48 @@ cl::list<std::string>
                        "file=false, ..."),
               cl::value_desc("name=value"), cl::cat(IpecCat),
               cl::sub(EvalCmd));
+
+enum class TranslateTarget { IPL };
+cl::opt<std::string> TranslateInput(cl::Positional, cl::Required,
+                                    cl::desc("<policy.pol>"), cl::cat(IpecCat),
+                                    cl::sub(TranslateCmd));
+cl::opt<TranslateTarget>
+    TranslateTo("to", cl::desc("Language to translate to (default: ipl)"),
+                cl::values(clEnumValN(TranslateTarget::IPL, "ipl", "IPL")),
+                cl::init(TranslateTarget::IPL), cl::cat(IpecCat),
+                cl::sub(TranslateCmd));
+
+/// The standard library: beside the build tree's sources, or installed
+/// under share/ipec/stdlib next to the binary's prefix.
+std::string stdlibDir() {
+  std::string Exe = sys::fs::getMainExecutable(nullptr, (void *)&stdlibDir);
+  SmallString<256> Installed(sys::path::parent_path(sys::path::parent_path(Exe)));
+  sys::path::append(Installed, "share", "ipec", "stdlib");
+  if (sys::fs::is_directory(Installed))
+    return std::string(Installed);
+  return IPEC_STDLIB_DIR;
+}
+
+/// Applies the diagnostic options; false (after a message) on a bad one.
+bool configureDiagnostics(DiagnosticEngine &Diags) {
+  for (const std::string &W : WarningOptions)
+    if (Error E = Diags.applyWarningOption(W)) {
+      WithColor::error(errs(), "ipec") << toString(std::move(E)) << "\n";
+      return false;
+    }
+  Diags.setErrorLimit(ErrorLimit);
+  Diags.setFormat(DiagFormat);
+  return true;
+}
+
+/// Ends a run with errors: clang's closing count, for people.
+int sourceErrors(DiagnosticEngine &Diags) {
+  Diags.finish();
+  if (Diags.errorCount() && DiagFormat == DiagnosticFormat::Text)
+    errs() << Diags.errorCount() << " error"
+           << (Diags.errorCount() == 1 ? "" : "s") << " generated.\n";
+  return 1;
+}
 
 int userError(StringRef Context, const Twine &Msg) {
   WithColor::error(errs(), Context) << Msg << "\n";
@@ -125,16 +217,23 @@ int runCompile() {
   SourceMgr SM;
   unsigned Id = SM.AddNewSourceBuffer(std::move(*Buf), SMLoc());
   DiagnosticEngine Diags(SM, errs());
+  if (!configureDiagnostics(Diags))
+    return ExitUsage;
   CompileOptions Opts;
-  Opts.WarningsAsErrors = WError;
+  Opts.Format = Format;
   Opts.CodeGen.EmitSourceMap = !StripSourceMap;
-  auto Bytecode = compileToBytecode(Id, Diags, Opts);
-  if (!Bytecode) {
-    if (Diags.errorCount())
-      errs() << Diags.errorCount() << " error"
-             << (Diags.errorCount() == 1 ? "" : "s") << " generated.\n";
-    return ExitUserError;
+  Opts.Frontend.IncludeDirs.assign(IncludeDirs.begin(), IncludeDirs.end());
+  Opts.Frontend.IncludeDirs.push_back(stdlibDir());
+  for (StringRef D : Defines) {
+    auto [Name, Value] = D.split('=');
+    if (!D.contains('=') || Name.empty() || Value.empty())
+      return usageError("-D needs NAME=VALUE, got '" + D + "'");
+    Opts.Frontend.Defines.push_back({Name.str(), Value.str()});
   }
+  auto Bytecode = compileToBytecode(Id, Diags, Opts);
+  Diags.finish();
+  if (!Bytecode)
+    return sourceErrors(Diags);
   if (SyntaxOnly)
     return ExitOk;
 
@@ -152,6 +251,32 @@ int runCompile() {
     OutPath = std::string(P);
   }
   if (Error E = writeFileAtomically(OutPath, Out))
+    return userError("ipec", toString(std::move(E)));
+  return ExitOk;
+}
+
+int runTranslate() {
+  auto Buf = MemoryBuffer::getFileOrSTDIN(TranslateInput, /*IsText=*/false);
+  if (!Buf)
+    return userError("ipec", "cannot open '" + TranslateInput +
+                                 "': " + Buf.getError().message());
+  SourceMgr SM;
+  unsigned Id = SM.AddNewSourceBuffer(std::move(*Buf), SMLoc());
+  DiagnosticEngine Diags(SM, errs());
+  if (!configureDiagnostics(Diags))
+    return ExitUsage;
+  std::optional<std::string> IPL = translateIPEToIPL(Id, Diags);
+  Diags.finish();
+  if (!IPL || Diags.hasErrors())
+    return sourceErrors(Diags);
+  if (Output.empty() || Output == "-") {
+    outs() << *IPL;
+    return ExitOk;
+  }
+  if (Error E = writeFileAtomically(
+          Output, ArrayRef<uint8_t>(
+                      reinterpret_cast<const uint8_t *>(IPL->data()),
+                      IPL->size())))
     return userError("ipec", toString(std::move(E)));
   return ExitOk;
 }
@@ -175,6 +300,19 @@ int runDump() {
   if (!A)
     return userError(DumpInput, toString(A.takeError()));
   disassemble(*A, outs());
+  return ExitOk;
+}
+
+int runDecompile() {
+  auto A = Artifact::fromFile(DecompileInput, Cert);
+  if (!A)
+    return userError(DecompileInput, toString(A.takeError()));
+  auto P = decompile(A->prog());
+  if (!P)
+    return userError(DecompileInput, toString(P.takeError()));
+  outs() << "# Decompiled from " << DecompileInput
+         << " by ipec: decides every event exactly as its bytecode does.\n";
+  ir::print(*P, outs());
   return ExitOk;
 }
 
@@ -206,6 +344,7 @@ int main(int argc, char **argv) {
           "ipec: compile IPL integrity policies to signed ipevm bytecode\n\n"
           "  ipec FILE.ipl -o OUT.ipeb --key KEY.pem --cert CERT.pem\n"
           "  ipec -fsyntax-only FILE.ipl\n"
+          "  ipec translate --to=ipl FILE.pol [-o OUT.ipl]\n"
           "  ipec verify --cert CERT.pem FILE.ipeb\n"
           "  ipec dump FILE.ipeb\n"
           "  ipec eval FILE.ipeb --op OP [--prop NAME=VALUE]...\n",
@@ -218,5 +357,9 @@ int main(int argc, char **argv) {
     return runDump();
   if (EvalCmd)
     return runEval();
+  if (DecompileCmd)
+    return runDecompile();
+  if (TranslateCmd)
+    return runTranslate();
   return runCompile();
 }

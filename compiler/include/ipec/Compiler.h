@@ -9,6 +9,7 @@
 
 #include "ipec/CodeGen.h"
 #include "ipec/Diagnostics.h"
+#include "ipec/Frontend.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
@@ -19,14 +20,28 @@
 
 namespace ipec {
 
+/// The language of a source: IPL, or upstream Linux IPE's policy text.
+enum class InputFormat {
+  Auto, ///< IPE if the first line that is not empty or a comment starts
+        ///< with "policy_name=" (looksLikeIPE), else IPL.
+  IPL,
+  IPE,
+};
+
 struct CompileOptions {
   CodeGenOptions CodeGen;
   bool WarningsAsErrors = false;
+  InputFormat Format = InputFormat::Auto;
+  FrontendOptions Frontend;
 };
 
-/// Compiles the IPL source in buffer BufferID of Diags' SourceMgr to
-/// bytecode, which the C verifier has accepted. Problems in the source go to
-/// Diags; returns nullopt if there was any error.
+/// The format of Source: Format itself, unless it is Auto.
+InputFormat resolveInputFormat(llvm::StringRef Source, InputFormat Format);
+
+/// Compiles the source in buffer BufferID of Diags' SourceMgr (IPL or an
+/// upstream IPE policy, per Opts.Format) to bytecode, which the C verifier
+/// has accepted. Problems in the source go to Diags; returns nullopt if there
+/// was any error.
 std::optional<std::vector<uint8_t>>
 compileToBytecode(unsigned BufferID, DiagnosticEngine &Diags,
                   const CompileOptions &Opts);
