@@ -4,6 +4,9 @@
 #   build/       g++, warnings as errors: unit and lit tiers
 #   build-asan/  clang with AddressSanitizer and UndefinedBehaviorSanitizer:
 #                unit and lit tiers again
+#   build-fuzz/  clang, libFuzzer with ASan+UBSan: a 20-second smoke run of
+#                each fuzzer over its seed corpus (ctest -L fuzz); only the
+#                fuzzers are built there. scripts/fuzz.sh runs them longer.
 # Ends with one line "N passed, M failed" over all tiers; exits non-zero if
 # anything failed or could not run.
 set -euo pipefail
@@ -16,13 +19,14 @@ total_pass=0
 total_fail=0
 failed_tiers=()
 
-# run_ctest NAME DIR: runs ctest in DIR and adds its counts.
+# run_ctest NAME DIR [CTEST_ARGS...]: runs ctest in DIR and adds its counts.
 run_ctest() {
   local name=$1 dir=$2 log
+  shift 2
   log="$dir/ctest.log"
   echo "== $name: ctest in $dir"
   local rc=0
-  (cd "$dir" && ctest --output-on-failure -j "$(nproc)" --timeout 600) > "$log" 2>&1 || rc=$?
+  (cd "$dir" && ctest --output-on-failure -j "$(nproc)" --timeout 600 "$@") > "$log" 2>&1 || rc=$?
   grep -E '^[0-9]+% tests passed' "$log" || true
   local line n f
   line=$(grep -E 'tests failed out of [0-9]+' "$log" | tail -1 || true)
@@ -63,6 +67,23 @@ if build_tree asan build-asan -DCMAKE_BUILD_TYPE=Debug -DIPEC_SANITIZE=ON \
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_ctest "clang+asan+ubsan" build-asan
+fi
+
+# The fuzz tree builds only the fuzzers (instrumenting the rest would only
+# cost time); its ctest runs only the fuzz label.
+fuzz_dir=build-fuzz
+mkdir -p "$fuzz_dir"
+echo "== fuzz: building $fuzz_dir"
+if cmake -S "$root" -B "$fuzz_dir" -G Ninja -DIPEC_FUZZ=ON \
+     -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+     -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+     > "$fuzz_dir/configure.log" 2>&1 &&
+   ninja -C "$fuzz_dir" -j "$(nproc)" ipec-fuzzers > "$fuzz_dir/build.log" 2>&1; then
+  run_ctest "fuzz smoke" "$fuzz_dir" -L fuzz
+else
+  tail -60 "$fuzz_dir/configure.log" "$fuzz_dir/build.log" 2>/dev/null || true
+  echo "fuzz: build failed"
+  total_fail=$((total_fail + 1)); failed_tiers+=("fuzz build")
 fi
 
 echo
