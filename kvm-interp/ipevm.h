@@ -84,6 +84,8 @@ struct ipevm_prog {
 	u32 tables_size;
 	u32 table_count;
 	const u8 *srcmap;	/* NULL when stripped */
+	const u8 *source;	/* embedded IPL text, or NULL */
+	u32 source_size;
 	u32 props_used;		/* bit per enum ipevm_prop tested anywhere */
 	u32 op_cost[IPEVM_OP_COUNT]; /* worst-case cost per operation */
 	u32 max_cost;		/* max of op_cost */

@@ -118,6 +118,7 @@ enum ipevm_section_id {
 	IPEVM_SEC_TABLES = 4,	/* u32 count, struct ipevm_table[count], data */
 	IPEVM_SEC_FIRST_OPTIONAL = 0x80,
 	IPEVM_SEC_SRCMAP = 0x80, /* struct ipevm_srcmap[rule_count] */
+	IPEVM_SEC_SOURCE = 0x81, /* the policy as canonical IPL text */
 };
 
 /* Sections the verifier requires: each exactly once. */

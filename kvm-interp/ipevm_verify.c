@@ -58,11 +58,13 @@ struct vstate {
 	struct ipevm_diag *diag;
 	u32 seen;		/* bit per required section id found */
 	bool has_srcmap;
+	bool has_source;
 	struct vsec strtab;
 	struct vsec entry;
 	struct vsec code;
 	struct vsec tables;
 	struct vsec srcmap;
+	struct vsec source;
 	u32 rule_count;
 	u32 insn_count;
 	u32 table_count;
@@ -144,6 +146,8 @@ static struct vsec *section_slot(struct vstate *st, u32 id)
 		return &st->tables;
 	case IPEVM_SEC_SRCMAP:
 		return &st->srcmap;
+	case IPEVM_SEC_SOURCE:
+		return &st->source;
 	default:
 		return NULL;
 	}
@@ -187,11 +191,14 @@ static enum ipevm_err check_sections(struct vstate *st)
 		slot = section_slot(st, id);
 		if (!slot)
 			continue;	/* an optional section for others */
-		if (id == IPEVM_SEC_SRCMAP) {
-			if (st->has_srcmap)
+		if (id == IPEVM_SEC_SRCMAP || id == IPEVM_SEC_SOURCE) {
+			bool *has = id == IPEVM_SEC_SRCMAP ? &st->has_srcmap :
+							     &st->has_source;
+
+			if (*has)
 				return reject(st, IPEVM_E_DUP_SECTION,
 					      at + SEC_FIELD(id));
-			st->has_srcmap = true;
+			*has = true;
 		} else {
 			if (st->seen & (1u << id))
 				return reject(st, IPEVM_E_DUP_SECTION,
@@ -680,6 +687,9 @@ static void fill_prog(const struct vstate *st, const u32 *cost,
 	prog->tables_size = st->tables.size;
 	prog->table_count = st->table_count;
 	prog->srcmap = st->has_srcmap ? p + st->srcmap.off : NULL;
+	/* Any bytes: the text is for people and is never interpreted. */
+	prog->source = st->has_source ? p + st->source.off : NULL;
+	prog->source_size = st->has_source ? st->source.size : 0;
 	prog->props_used = st->props_used;
 	prog->max_cost = 0;
 	for (op = 0; op < IPEVM_OP_COUNT; op++) {
@@ -701,6 +711,7 @@ enum ipevm_err ipevm_verify(const void *buf, u32 len, u32 cost_limit,
 	st.diag = diag;
 	st.seen = 0;
 	st.has_srcmap = false;
+	st.has_source = false;
 	st.rule_count = 0;
 	st.insn_count = 0;
 	st.table_count = 0;

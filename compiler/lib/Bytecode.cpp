@@ -141,6 +141,9 @@ std::vector<uint8_t> bc::serialize(const Module &M) {
                                    {IPEVM_SEC_TABLES, &Tables.Bytes}};
   if (!M.SourceMap.empty())
     Sections.push_back({IPEVM_SEC_SRCMAP, &SrcMap.Bytes});
+  std::vector<uint8_t> Source(M.Source.begin(), M.Source.end());
+  if (!Source.empty())
+    Sections.push_back({IPEVM_SEC_SOURCE, &Source});
 
   Writer Out;
   Out.u8(IPEVM_MAGIC0);

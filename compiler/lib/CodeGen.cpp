@@ -283,6 +283,10 @@ bc::Module Generator::run(const CodeGenOptions &Opts) {
   if (Opts.EmitSourceMap)
     for (const Rule &R : P.Rules)
       M.SourceMap.push_back({R.Loc.File, R.Loc.Line, R.Loc.Column, R.Text});
+  if (Opts.EmbedSource) {
+    llvm::raw_string_ostream OS(M.Source);
+    print(P, OS);
+  }
   return M;
 }
 

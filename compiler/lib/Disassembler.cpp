@@ -120,6 +120,12 @@ void ipec::disassemble(const Artifact &A, raw_ostream &OS) {
     }
   }
 
+  if (P.source) {
+    OS << "\nembedded source (canonical IPL, " << P.source_size
+       << " bytes):\n";
+    OS << StringRef(reinterpret_cast<const char *>(P.source), P.source_size);
+  }
+
   OS << "\nrules:\n";
   if (!P.srcmap) {
     OS << "  (source map stripped)\n";

@@ -506,9 +506,9 @@ TEST(Verifier, RejectsUnknownRequiredSection) {
 TEST(Verifier, SkipsUnknownOptionalSections) {
   Bytes B = baseBytes();
   std::vector<RawSection> S = sectionsOf(B);
-  S.insert(S.begin() + 2, RawSection{0x81, {'h', 'e', 'l', 'l', 'o'}});
+  S.insert(S.begin() + 2, RawSection{0x82, {'h', 'e', 'l', 'l', 'o'}});
   S.push_back(RawSection{0xffffffffu, Bytes(7, 0xee)});
-  S.push_back(RawSection{0x81, {}}); // repeats of unknown ids are fine
+  S.push_back(RawSection{0x82, {}}); // repeats of unknown ids are fine
   Verified V(container(B, S));
   ASSERT_EQ(V.Err, IPEVM_E_OK) << ipevm_strerror(V.Err);
   EXPECT_NE(V.Prog.srcmap, nullptr);
@@ -1233,4 +1233,21 @@ TEST(VerifierRuleTable, RejectsRulesFlagWithoutValues) {
   size_t Flags = sectionOffset(B, IPEVM_SEC_TABLES) + 4 + 28;
   B[Flags] = IPEVM_TF_RULES;
   EXPECT_REJECT(B, IPEVM_E_BAD_TABLE);
+}
+
+TEST(Verifier, EmbeddedSourceIsOptionalAndUnique) {
+  Module M = baseModule();
+  M.Source = "policy \"base\" version 1.2.3;\n";
+  Bytes B = serialize(M);
+  Verified V(B);
+  ASSERT_EQ(V.Err, IPEVM_E_OK) << ipevm_strerror(V.Err);
+  ASSERT_NE(V.Prog.source, nullptr);
+  EXPECT_EQ(std::string(reinterpret_cast<const char *>(V.Prog.source),
+                        V.Prog.source_size),
+            M.Source);
+  EXPECT_EQ(Verified(baseBytes()).Prog.source, nullptr);
+
+  std::vector<RawSection> S = sectionsOf(B);
+  S.push_back(RawSection{IPEVM_SEC_SOURCE, {'x'}});
+  EXPECT_REJECT(container(B, S), IPEVM_E_DUP_SECTION);
 }

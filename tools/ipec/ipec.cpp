@@ -100,6 +100,11 @@ cl::opt<DiagnosticFormat> DiagFormat(
                           "one JSON object per line, with ranges and notes")),
     cl::init(DiagnosticFormat::Text), cl::cat(IpecCat),
     cl::sub(*cl::TopLevelSubCommand), cl::sub(TranslateCmd));
+cl::opt<bool> EmbedSource(
+    "embed-source",
+    cl::desc("Keep the policy as canonical IPL inside the signed artifact "
+             "(shown by dump and decompile)"),
+    cl::cat(IpecCat), cl::sub(*cl::TopLevelSubCommand));
 cl::opt<bool> StripSourceMap(
     "strip-source-map",
     cl::desc("Leave out the rule-to-source map (file:line of each rule)"),
@@ -222,6 +227,7 @@ int runCompile() {
   CompileOptions Opts;
   Opts.Format = Format;
   Opts.CodeGen.EmitSourceMap = !StripSourceMap;
+  Opts.CodeGen.EmbedSource = EmbedSource;
   Opts.Frontend.IncludeDirs.assign(IncludeDirs.begin(), IncludeDirs.end());
   Opts.Frontend.IncludeDirs.push_back(stdlibDir());
   for (StringRef D : Defines) {
@@ -313,6 +319,17 @@ int runDecompile() {
   outs() << "# Decompiled from " << DecompileInput
          << " by ipec: decides every event exactly as its bytecode does.\n";
   ir::print(*P, outs());
+  if (const ipevm_prog &Prog = A->prog(); Prog.source) {
+    // What the signer compiled, kept by --embed-source; as comments, so the
+    // output still compiles.
+    outs() << "\n# Embedded source (ipec --embed-source), as signed:\n";
+    StringRef Src(reinterpret_cast<const char *>(Prog.source),
+                  Prog.source_size);
+    SmallVector<StringRef, 64> Lines;
+    Src.rtrim('\n').split(Lines, '\n');
+    for (StringRef L : Lines)
+      outs() << "#   " << L << "\n";
+  }
   return ExitOk;
 }
 

@@ -75,6 +75,8 @@ struct Module {
   std::vector<Table> Tables;
   /// Empty when stripped; otherwise exactly RuleCount entries.
   std::vector<SourceLocation> SourceMap;
+  /// The policy as canonical IPL, embedded when not empty.
+  std::string Source;
 };
 
 /// Lays M out as an artifact. The same Module always gives the same bytes.

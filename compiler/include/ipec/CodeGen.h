@@ -13,6 +13,8 @@ struct CodeGenOptions {
   bool EmitSourceMap = true;
   /// Merge runs of digest rules into rule tables (-O1 and up).
   bool MergeDigestRules = true;
+  /// Embed the policy as canonical IPL (ir::print) in the artifact.
+  bool EmbedSource = false;
 };
 
 /// Lowers P to a bytecode module. Per operation, the rules that apply to it
