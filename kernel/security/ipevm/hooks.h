@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ipevm LSM - LSM hooks
+ */
+
+#ifndef _SECURITY_IPEVM_HOOKS_H
+#define _SECURITY_IPEVM_HOOKS_H
+
+#include <linux/init.h>
+
+#include "props.h"
+
+void __init ipevm_add_hooks(void);
+int ipevm_decide(struct ipevm_ctx *ctx);
+
+#endif /* _SECURITY_IPEVM_HOOKS_H */
