@@ -16,7 +16,7 @@ pkgs=(
 )
 if [[ "${1:-}" == "--kernel" ]]; then
   pkgs+=(linux-source-6.1 busybox-static bc bison flex libelf-dev
-         e2fsprogs fsverity cryptsetup-bin xz-utils kmod)
+         e2fsprogs fsverity cryptsetup-bin xz-utils kmod patch file)
 fi
 
 missing=()

@@ -4,6 +4,9 @@
 #   build/       g++, warnings as errors: unit and lit tiers
 #   build-asan/  clang with AddressSanitizer and UndefinedBehaviorSanitizer:
 #                unit and lit tiers again
+#   kernel/      kernel/run-tests: builds (or reuses, from a cache keyed by
+#                its sources) a User-Mode Linux 6.1 kernel with the ipevm LSM,
+#                boots it, runs the KUnit suites and the end-to-end cases
 #   build-fuzz/  clang, libFuzzer with ASan+UBSan: a 20-second smoke run of
 #                each fuzzer over its seed corpus (ctest -L fuzz); only the
 #                fuzzers are built there. scripts/fuzz.sh runs them longer.
@@ -13,7 +16,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
-scripts/install-deps.sh
+scripts/install-deps.sh --kernel
 
 total_pass=0
 total_fail=0
@@ -84,6 +87,27 @@ else
   tail -60 "$fuzz_dir/configure.log" "$fuzz_dir/build.log" 2>/dev/null || true
   echo "fuzz: build failed"
   total_fail=$((total_fail + 1)); failed_tiers+=("fuzz build")
+fi
+
+# The kernel tier prints "N passed, M failed" itself.
+echo "== kernel: kernel/run-tests"
+klog=build/kernel-tests.log
+krc=0
+kernel/run-tests > "$klog" 2>&1 || krc=$?
+kline=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$klog" | tail -1 || true)
+if [[ -z "$kline" ]]; then
+  tail -80 "$klog"
+  echo "kernel: run-tests produced no summary (rc=$krc)"
+  total_fail=$((total_fail + 1)); failed_tiers+=("kernel")
+else
+  echo "$kline"
+  kp=${kline%% passed*}; kf=${kline#*, }; kf=${kf%% failed}
+  total_pass=$((total_pass + kp)); total_fail=$((total_fail + kf))
+  if [[ $krc -ne 0 || $kf -ne 0 ]]; then
+    grep -E '^FAIL' "$klog" || true
+    tail -40 "$klog"
+    failed_tiers+=("kernel")
+  fi
 fi
 
 echo
