@@ -168,6 +168,16 @@ int fetchFromFacts(ipevm_event *Ev, u32 Prop) {
   return 0;
 }
 
+/// Runs P on an event of Op whose properties come lazily from L.
+ipevm_err decideLazily(const ipevm_prog &P, unsigned Op, LazyFacts &L,
+                       ipevm_decision &Out) {
+  ipevm_event Ev{};
+  Ev.op = Op;
+  Ev.fetch = fetchFromFacts;
+  Ev.ctx = &L;
+  return ipevm_eval(&P, &Ev, &Out);
+}
+
 void decidesLikeReference(const CodeGenOptions &Opts, uint32_t Seed) {
   constexpr unsigned Policies = 2000, Events = 40;
   RandomPolicies Gen(Seed);
@@ -185,12 +195,8 @@ void decidesLikeReference(const CodeGenOptions &Opts, uint32_t Seed) {
       Decision Want = evaluate(P, Op, F);
 
       LazyFacts L{&F, {}};
-      ipevm_event Ev{};
-      Ev.op = Op;
-      Ev.fetch = fetchFromFacts;
-      Ev.ctx = &L;
       ipevm_decision Got{};
-      ASSERT_EQ(ipevm_eval(&A->prog(), &Ev, &Got), IPEVM_E_OK);
+      ASSERT_EQ(decideLazily(A->prog(), Op, L, Got), IPEVM_E_OK);
       ASSERT_EQ(Got.allow, Want.Act.Allow) << describe(P, Op, F);
       ASSERT_EQ(Got.audit, Want.Act.Audit) << describe(P, Op, F);
       ASSERT_EQ(Got.origin, Want.Origin) << describe(P, Op, F);
@@ -263,12 +269,8 @@ TEST(Differential, DecompileRoundTrip) {
       Facts F = Gen.facts();
       Decision Want = evaluate(P, Op, F);
       LazyFacts L{&F, {}};
-      ipevm_event Ev{};
-      Ev.op = Op;
-      Ev.fetch = fetchFromFacts;
-      Ev.ctx = &L;
       ipevm_decision Got{};
-      ASSERT_EQ(ipevm_eval(&A2->prog(), &Ev, &Got), IPEVM_E_OK);
+      ASSERT_EQ(decideLazily(A2->prog(), Op, L, Got), IPEVM_E_OK);
       std::string Text;
       llvm::raw_string_ostream OS(Text);
       print(*Back, OS);

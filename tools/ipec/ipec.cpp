@@ -192,6 +192,16 @@ int sourceErrors(DiagnosticEngine &Diags) {
   return 1;
 }
 
+/// Reads a source file (or - for standard input) into SM.
+Expected<unsigned> addSource(SourceMgr &SM, StringRef Path) {
+  auto Buf = MemoryBuffer::getFileOrSTDIN(Path, /*IsText=*/false);
+  if (!Buf)
+    return createStringError(Buf.getError(), "cannot open '%s': %s",
+                             Path.str().c_str(),
+                             Buf.getError().message().c_str());
+  return SM.AddNewSourceBuffer(std::move(*Buf), SMLoc());
+}
+
 int userError(StringRef Context, const Twine &Msg) {
   WithColor::error(errs(), Context) << Msg << "\n";
   return ExitUserError;
@@ -215,12 +225,10 @@ int runCompile() {
           "unsigned artifact)");
   }
 
-  auto Buf = MemoryBuffer::getFileOrSTDIN(Input, /*IsText=*/false);
-  if (!Buf)
-    return userError("ipec", "cannot open '" + Input +
-                                 "': " + Buf.getError().message());
   SourceMgr SM;
-  unsigned Id = SM.AddNewSourceBuffer(std::move(*Buf), SMLoc());
+  auto Id = addSource(SM, Input);
+  if (!Id)
+    return userError("ipec", toString(Id.takeError()));
   DiagnosticEngine Diags(SM, errs());
   if (!configureDiagnostics(Diags))
     return ExitUsage;
@@ -236,7 +244,7 @@ int runCompile() {
       return usageError("-D needs NAME=VALUE, got '" + D + "'");
     Opts.Frontend.Defines.push_back({Name.str(), Value.str()});
   }
-  auto Bytecode = compileToBytecode(Id, Diags, Opts);
+  auto Bytecode = compileToBytecode(*Id, Diags, Opts);
   Diags.finish();
   if (!Bytecode)
     return sourceErrors(Diags);
@@ -262,16 +270,14 @@ int runCompile() {
 }
 
 int runTranslate() {
-  auto Buf = MemoryBuffer::getFileOrSTDIN(TranslateInput, /*IsText=*/false);
-  if (!Buf)
-    return userError("ipec", "cannot open '" + TranslateInput +
-                                 "': " + Buf.getError().message());
   SourceMgr SM;
-  unsigned Id = SM.AddNewSourceBuffer(std::move(*Buf), SMLoc());
+  auto Id = addSource(SM, TranslateInput);
+  if (!Id)
+    return userError("ipec", toString(Id.takeError()));
   DiagnosticEngine Diags(SM, errs());
   if (!configureDiagnostics(Diags))
     return ExitUsage;
-  std::optional<std::string> IPL = translateIPEToIPL(Id, Diags);
+  std::optional<std::string> IPL = translateIPEToIPL(*Id, Diags);
   Diags.finish();
   if (!IPL || Diags.hasErrors())
     return sourceErrors(Diags);
