@@ -74,6 +74,32 @@ flock 9
 cert=$keys/dev-cert.pem
 [[ -r $cert ]] || die "$cert was not created"
 
+# --- A snapshot of the inputs -------------------------------------------------
+
+# Other people edit kvm-interp/ (and maybe more) while a build runs: hash
+# and build one consistent copy, so a cached tree always matches its key.
+# We hold the lock: a leftover snapshot is from a killed run.
+rm -rf "$cache"/.stage.*
+stage=$(mktemp -d "$cache/.stage.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage/kernel/security" "$stage/kernel/config" "$stage/kernel/patches" \
+	"$stage/kvm-interp"
+shopt -s nullglob
+snap_patches=("$root"/kernel/patches/*.patch)
+snap_interp=("$root"/kvm-interp/*.c "$root"/kvm-interp/*.h)
+shopt -u nullglob
+{
+	cp -r "$root/kernel/security/ipevm" "$stage/kernel/security/ipevm" &&
+		cp "$fragment" "$stage/kernel/config/uml.config" &&
+		cp "$self" "$stage/kernel/build-uml.sh" &&
+		cp ${snap_interp[@]+"${snap_interp[@]}"} "$stage/kvm-interp/" &&
+		if ((${#snap_patches[@]})); then
+			cp "${snap_patches[@]}" "$stage/kernel/patches/"
+		fi
+} || die "snapshotting the sources into $stage failed"
+src=$stage
+fragment=$src/kernel/config/uml.config
+
 # --- The cache key ----------------------------------------------------------
 
 # The tarball's identity: its hash, remembered per (path, size, mtime) so
@@ -91,15 +117,15 @@ fi
 hash_files() {
 	local f
 	for f in "$@"; do
-		printf '%s %s\n' "${f#"$root"/}" "$(sha256sum <"$f" | cut -d' ' -f1)"
+		printf '%s %s\n' "${f#"$src"/}" "$(sha256sum <"$f" | cut -d' ' -f1)"
 	done
 }
 
 shopt -s nullglob
-patches=("$root"/kernel/patches/*.patch)
-interp=("$root"/kvm-interp/*.c "$root"/kvm-interp/*.h)
+patches=("$src"/kernel/patches/*.patch)
+interp=("$src"/kvm-interp/*.c "$src"/kvm-interp/*.h)
 shopt -u nullglob
-mapfile -t lsm_files < <(find "$root/kernel/security/ipevm" -type f | LC_ALL=C sort)
+mapfile -t lsm_files < <(find "$src/kernel/security/ipevm" -type f | LC_ALL=C sort)
 ((${#interp[@]})) || die "no kvm-interp/*.c *.h found"
 ((${#lsm_files[@]})) || die "kernel/security/ipevm is empty"
 
@@ -109,7 +135,7 @@ base_manifest=$(
 	echo "tarball $tar_sum"
 	echo "cc $(gcc --version | head -n1)"
 	echo "cert $(openssl x509 -in "$cert" -outform DER | sha256sum | cut -d' ' -f1)"
-	hash_files "$self" "$fragment" ${patches[@]+"${patches[@]}"}
+	hash_files "$src/kernel/build-uml.sh" "$fragment" ${patches[@]+"${patches[@]}"}
 )
 base_key=$(sha256sum <<<"$base_manifest" | cut -c1-16)
 key=$(
@@ -147,7 +173,7 @@ run_logged() {
 copy_lsm_sources() {
 	local f base
 	rm -rf "$tree/security/ipevm"
-	cp -r "$root/kernel/security/ipevm" "$tree/security/ipevm"
+	cp -r "$src/kernel/security/ipevm" "$tree/security/ipevm"
 	for f in "${interp[@]}"; do
 		base=${f##*/}
 		[[ ! -e $tree/security/ipevm/$base ]] ||
@@ -159,11 +185,11 @@ copy_lsm_sources() {
 apply_patches() {
 	local p
 	for p in ${patches[@]+"${patches[@]}"}; do
-		log "applying ${p#"$root"/}"
+		log "applying ${p#"$src"/}"
 		if ! patch -d "$tree" -p1 -F0 -N -s --no-backup-if-mismatch \
 			<"$p" >>"$tree/build.log" 2>&1; then
 			tail -n 20 "$tree/build.log" >&2
-			die "patch ${p#"$root"/} does not apply to $(basename "$tarball")"
+			die "patch ${p#"$src"/} does not apply to $(basename "$tarball")"
 		fi
 	done
 }
