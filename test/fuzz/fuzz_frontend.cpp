@@ -39,43 +39,19 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <cstdint>
+
+#include "FuzzSupport.h"
 #include <vector>
 
 using namespace ipec;
 
-namespace {
+using namespace ipec::fuzz;
 
-#define CHECK(Cond)                                                            \
-  do {                                                                         \
-    if (!(Cond))                                                               \
-      __builtin_trap();                                                        \
-  } while (0)
+namespace {
 
 /// Policies this small cannot reach a limit of the format, so codegen must
 /// not fail on them.
 constexpr size_t SmallPolicyRules = 1000;
-
-uint64_t fnv1a(const uint8_t *P, size_t N) {
-  uint64_t H = 0xcbf29ce484222325ull;
-  for (size_t I = 0; I < N; ++I)
-    H = (H ^ P[I]) * 0x100000001b3ull;
-  return H;
-}
-
-class Rng {
-public:
-  explicit Rng(uint64_t Seed) : S(Seed | 1) {}
-  uint32_t next() {
-    S ^= S >> 12;
-    S ^= S << 25;
-    S ^= S >> 27;
-    return uint32_t((S * 0x2545f4914f6cdd1dull) >> 32);
-  }
-  uint32_t below(uint32_t N) { return N ? next() % N : 0; }
-
-private:
-  uint64_t S;
-};
 
 void collectDigests(const ir::Expr &E, std::vector<ir::Digest> &Out) {
   if (E.K == ir::Expr::DigestIn)

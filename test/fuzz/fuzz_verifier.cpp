@@ -28,42 +28,16 @@
 
 #include <array>
 #include <cstdint>
+
+#include "FuzzSupport.h"
 #include <cstring>
 #include <vector>
+
+using namespace ipec::fuzz;
 
 namespace {
 
 constexpr uint32_t AllProps = (1u << IPEVM_PROP_COUNT) - 1;
-
-#define CHECK(Cond)                                                            \
-  do {                                                                         \
-    if (!(Cond))                                                               \
-      __builtin_trap();                                                        \
-  } while (0)
-
-uint64_t fnv1a(const uint8_t *P, size_t N) {
-  uint64_t H = 0xcbf29ce484222325ull;
-  for (size_t I = 0; I < N; ++I)
-    H = (H ^ P[I]) * 0x100000001b3ull;
-  return H;
-}
-
-/// xorshift64*: small, deterministic, seeded from the input.
-class Rng {
-public:
-  explicit Rng(uint64_t Seed) : S(Seed | 1) {}
-  uint32_t next() {
-    S ^= S >> 12;
-    S ^= S << 25;
-    S ^= S >> 27;
-    return uint32_t((S * 0x2545f4914f6cdd1dull) >> 32);
-  }
-  uint32_t below(uint32_t N) { return N ? next() % N : 0; }
-  bool chance(unsigned Percent) { return below(100) < Percent; }
-
-private:
-  uint64_t S;
-};
 
 /// One digest fact. Bytes and Alg point into the program or into Own.
 struct DigestFact {
