@@ -1,24 +1,40 @@
 //===- CodeGen.cpp - Policy IR to ipevm bytecode --------------------------===//
 //
-// Conditions compile by short-circuit lowering: cond(E, T, F) yields a node
-// that reaches T when E holds and F otherwise. Built from the last rule to the
-// first, every node's successors exist before it does, so numbering nodes in
-// reverse creation order makes every branch point forward, as the format
-// requires.
+// After the policy passes (ir/Passes.h) the program is a decision graph:
+// nodes are instructions whose successors are other nodes, hash-consed so
+// that identical sub-graphs exist once, and created successors first, so a
+// node's id is always larger than its successors' ids. Laying the live nodes
+// out in descending id order therefore makes every branch point forward, as
+// the format requires.
 //
-// Digest sets become sorted lookup tables (one per algorithm and length), so
-// a membership test costs a binary search, not a scan. A run of consecutive
-// rules whose whole condition is membership of the same digest property (an
-// allow-list of thousands of per-file digests, as upstream IPE policies are
-// written) becomes LOOKUP_RULE instructions over rule tables: one binary
-// search decides for the whole run and still names the rule that matched.
+//   lower         Per operation, the rules that name it, from the last to
+//                 the first, by short-circuit lowering: cond(E, T, F) is a
+//                 node that reaches T when E holds and F otherwise. Digest
+//                 memberships become sorted lookup tables, one per algorithm
+//                 and length.
+//   decision-dag  Specialises every node on what the path to it has already
+//                 learnt: a boolean property tested once is never tested
+//                 again below, and a digest lookup whose answer follows from
+//                 earlier lookups (subset or disjoint sets) is skipped.
+//   merge-tables  A chain of lookups of one digest property, each deciding
+//                 for a rule on a hit and falling through to the next on a
+//                 miss (an allow-list of thousands of per-file digests, as
+//                 upstream IPE policies are written), becomes LOOKUP_RULE
+//                 instructions over rule tables: one binary search decides
+//                 for the whole run and still names the rule that matched.
 //
 //===----------------------------------------------------------------------===//
 
 #include "ipec/CodeGen.h"
+#include "ipec/Artifact.h"
+#include "ipec/Disassembler.h"
+#include "ipec/IR/Passes.h"
+
+#include "llvm/ADT/STLExtras.h"
 
 #include <map>
 #include <optional>
+#include <set>
 #include <tuple>
 
 using namespace ipec;
@@ -26,106 +42,124 @@ using namespace ipec::ir;
 
 namespace {
 
-/// Digests that share a table: same algorithm, same length.
-using TableKey = std::pair<std::string, size_t>;
-
-class Generator {
-public:
-  explicit Generator(const Policy &P) : P(P) {}
-  bc::Module run(const CodeGenOptions &Opts);
-  size_t tableCount() const { return Tables.size(); }
-
-private:
-  using NodeId = uint32_t;
-
-  NodeId node(const bc::Insn &I);
-  NodeId cond(const Expr &E, NodeId T, NodeId F);
-  NodeId digestIn(unsigned Prop, const std::vector<Digest> &Set, NodeId T,
-                  NodeId F);
-  unsigned setTable(const std::vector<Digest> &Keys);
-  NodeId ruleRun(unsigned Prop, llvm::ArrayRef<uint32_t> Rules, NodeId Miss);
-  NodeId decide(Action A, ipevm_origin Origin, uint32_t Rule) {
-    return node(bc::Insn::decide(A.Allow, A.Audit, Origin, Rule));
-  }
-  /// A rule that decides when Guard holds and digest Member->Prop is in
-  /// Member->Set: its condition is the membership, or a conjunction that
-  /// ends with it. Such rules with equal guards merge into rule tables.
-  struct DigestRule {
-    Expr Guard;
-    const Expr *Member;
-  };
-  static std::optional<DigestRule> digestRule(const Rule &R) {
-    if (R.Cond.K == Expr::DigestIn)
-      return DigestRule{Expr::constant(true), &R.Cond};
-    if (R.Cond.K != Expr::And || R.Cond.Ops.back().K != Expr::DigestIn)
-      return std::nullopt;
-    Expr Guard = R.Cond.Ops[0];
-    for (size_t I = 1; I + 1 < R.Cond.Ops.size(); ++I)
-      Guard = Expr::makeAnd(std::move(Guard), R.Cond.Ops[I]);
-    return DigestRule{std::move(Guard), &R.Cond.Ops.back()};
-  }
-  static bool sameExpr(const Expr &A, const Expr &B) {
-    if (A.K != B.K || A.Prop != B.Prop || A.Set != B.Set ||
-        A.Ops.size() != B.Ops.size())
-      return false;
-    for (size_t I = 0; I < A.Ops.size(); ++I)
-      if (!sameExpr(A.Ops[I], B.Ops[I]))
-        return false;
-    return true;
-  }
-
-  const Policy &P;
-  /// Nodes in creation order; branch operands are NodeIds.
-  std::vector<bc::Insn> Nodes;
-  std::map<std::tuple<uint8_t, uint8_t, uint16_t, uint32_t, uint32_t>, NodeId>
-      Unique;
-  std::vector<bc::Table> Tables;
-  std::map<std::vector<Digest>, unsigned> SetTables;
-  /// Rule runs already emitted: operations with the same run (exec_any
-  /// rules) share its instructions and tables.
-  std::map<std::tuple<unsigned, std::vector<uint32_t>, NodeId>, NodeId> Runs;
+const PassInfo Passes[] = {
+    {"normalize", 1,
+     "negations pushed to properties, and/or flattened, memberships of one "
+     "property merged, operands in canonical order"},
+    {"constfold", 1, "true and false propagated; x and not x folded"},
+    {"dead-rules", 1,
+     "rules (and digests) that earlier rules always decide first removed "
+     "per operation"},
+    {"lower", 0,
+     "rules to a shared decision graph by short-circuit lowering; digest "
+     "sets to sorted tables"},
+    {"decision-dag", 2,
+     "each path tests a boolean property at most once; digest lookups "
+     "implied by earlier ones skipped"},
+    {"merge-tables", 1,
+     "chains of digest lookups that each decide a rule merged into rule "
+     "tables"},
 };
 
-} // namespace
+using NodeId = uint32_t;
 
-Generator::NodeId Generator::node(const bc::Insn &I) {
-  auto Key = std::make_tuple(I.Code, I.A, I.B, I.X, I.Y);
-  auto [It, Inserted] = Unique.try_emplace(Key, NodeId(Nodes.size()));
-  if (Inserted)
-    Nodes.push_back(I);
-  return It->second;
-}
+/// An instruction whose branch targets are NodeIds and whose table is an
+/// index into Graph::Tables (32 bits: before merging there may be more
+/// tables than the format's 16 bits can name).
+struct Node {
+  uint8_t Code = 0;
+  uint8_t Prop = 0;
+  uint16_t Flags = 0; ///< DECIDE, LOOKUP_RULE: IPEVM_DF_* bits.
+  uint32_t Table = 0; ///< LOOKUP, LOOKUP_RULE.
+  uint32_t X = 0;     ///< BR_BOOL, LOOKUP: hit. DECIDE: rule id.
+  uint32_t Y = 0;     ///< BR_BOOL, LOOKUP: miss. LOOKUP_RULE: miss.
 
-/// Keys must be sorted, unique and of one algorithm and length. Identical
-/// sets share one table.
-unsigned Generator::setTable(const std::vector<Digest> &Keys) {
-  auto [It, Inserted] = SetTables.try_emplace(Keys, unsigned(Tables.size()));
-  if (Inserted) {
-    bc::Table T;
-    T.Alg = Keys[0].Alg;
-    T.KeyLen = uint32_t(Keys[0].Bytes.size());
-    for (const Digest &D : Keys)
-      T.Keys.push_back(D.Bytes);
-    Tables.push_back(std::move(T));
+  auto key() const { return std::make_tuple(Code, Prop, Flags, Table, X, Y); }
+  bool isRuleDecision() const {
+    return Code == IPEVM_DECIDE && ((Flags & IPEVM_DF_ORIGIN_MASK) >>
+                                    IPEVM_DF_ORIGIN_SHIFT) == IPEVM_ORIGIN_RULE;
   }
-  return It->second;
+};
+
+uint16_t decideFlags(Action A, ipevm_origin Origin) {
+  return uint16_t((A.Allow ? IPEVM_DF_ALLOW : 0) |
+                  (A.Audit ? IPEVM_DF_AUDIT : 0) |
+                  (unsigned(Origin) << IPEVM_DF_ORIGIN_SHIFT));
 }
 
-Generator::NodeId Generator::digestIn(unsigned Prop,
-                                      const std::vector<Digest> &Set,
-                                      NodeId T, NodeId F) {
+struct Graph {
+  std::vector<Node> Nodes;
+  /// Per node, a bit per property tested at it or below it.
+  std::vector<uint8_t> Below;
+  std::map<decltype(Node().key()), NodeId> Unique;
+  std::vector<bc::Table> Tables;
+  std::map<std::vector<Digest>, unsigned> SetTables;
+  std::array<NodeId, IPEVM_OP_COUNT> Entry{};
+
+  NodeId node(const Node &N) {
+    auto [It, Inserted] = Unique.try_emplace(N.key(), NodeId(Nodes.size()));
+    if (Inserted) {
+      uint8_t B = 0;
+      switch (N.Code) {
+      case IPEVM_BR_BOOL:
+      case IPEVM_LOOKUP:
+        B = uint8_t(1u << N.Prop) | Below[N.X] | Below[N.Y];
+        break;
+      case IPEVM_LOOKUP_RULE:
+        B = uint8_t(1u << N.Prop) | Below[N.Y];
+        break;
+      }
+      Nodes.push_back(N);
+      Below.push_back(B);
+    }
+    return It->second;
+  }
+  NodeId brBool(unsigned Prop, NodeId T, NodeId F) {
+    if (T == F)
+      return T;
+    return node({IPEVM_BR_BOOL, uint8_t(Prop), 0, 0, T, F});
+  }
+  NodeId lookup(unsigned Prop, unsigned Table, NodeId T, NodeId F) {
+    if (T == F)
+      return T;
+    return node({IPEVM_LOOKUP, uint8_t(Prop), 0, Table, T, F});
+  }
+  NodeId decide(Action A, ipevm_origin Origin, uint32_t Rule) {
+    return node({IPEVM_DECIDE, 0, decideFlags(A, Origin), 0, Rule, 0});
+  }
+  /// Keys: sorted, unique, one algorithm and length. Equal sets share.
+  unsigned setTable(const std::vector<Digest> &Keys) {
+    auto [It, Inserted] = SetTables.try_emplace(Keys, unsigned(Tables.size()));
+    if (Inserted) {
+      bc::Table T;
+      T.Alg = Keys[0].Alg;
+      T.KeyLen = uint32_t(Keys[0].Bytes.size());
+      for (const Digest &D : Keys)
+        T.Keys.push_back(D.Bytes);
+      Tables.push_back(std::move(T));
+    }
+    return It->second;
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// lower
+//===----------------------------------------------------------------------===//
+
+NodeId digestIn(Graph &G, unsigned Prop, const std::vector<Digest> &Set,
+                NodeId T, NodeId F) {
   // One table per (algorithm, length); an event's digest can be in at most
   // one of them, so their order does not matter.
-  std::map<TableKey, std::vector<Digest>> Groups;
+  std::map<std::pair<std::string, size_t>, std::vector<Digest>> Groups;
   for (const Digest &D : Set)
     Groups[{D.Alg, D.Bytes.size()}].push_back(D);
   NodeId Next = F;
   for (auto It = Groups.rbegin(); It != Groups.rend(); ++It)
-    Next = node(bc::Insn::lookup(Prop, setTable(It->second), T, Next));
+    Next = G.lookup(Prop, G.setTable(It->second), T, Next);
   return Next;
 }
 
-Generator::NodeId Generator::cond(const Expr &E, NodeId T, NodeId F) {
+NodeId cond(Graph &G, const Expr &E, NodeId T, NodeId F) {
   if (T == F)
     return T;
   switch (E.K) {
@@ -134,171 +168,528 @@ Generator::NodeId Generator::cond(const Expr &E, NodeId T, NodeId F) {
   case Expr::False:
     return F;
   case Expr::Not:
-    return cond(E.Ops[0], F, T);
+    return cond(G, E.Ops[0], F, T);
   case Expr::And: {
     NodeId Next = T;
     for (size_t I = E.Ops.size(); I-- > 0;)
-      Next = cond(E.Ops[I], Next, F);
+      Next = cond(G, E.Ops[I], Next, F);
     return Next;
   }
   case Expr::Or: {
     NodeId Next = F;
     for (size_t I = E.Ops.size(); I-- > 0;)
-      Next = cond(E.Ops[I], T, Next);
+      Next = cond(G, E.Ops[I], T, Next);
     return Next;
   }
   case Expr::BoolProp:
-    return node(bc::Insn::brBool(E.Prop, T, F));
+    return G.brBool(E.Prop, T, F);
   case Expr::DigestIn:
-    return digestIn(E.Prop, E.Set, T, F);
+    return digestIn(G, E.Prop, E.Set, T, F);
   }
   llvm_unreachable("bad expression kind");
 }
 
-/// Rules (ids, in source order) each decide when digest Prop is in their set.
-/// A digest decides by the first rule that lists it; keys are split into
-/// rule tables by algorithm, length and that rule's action.
-Generator::NodeId Generator::ruleRun(unsigned Prop,
-                                     llvm::ArrayRef<uint32_t> Rules,
-                                     NodeId Miss) {
-  auto Key = std::make_tuple(Prop, Rules.vec(), Miss);
-  if (auto It = Runs.find(Key); It != Runs.end())
-    return It->second;
-  std::map<Digest, uint32_t> Winner;
-  for (uint32_t R : Rules)
-    for (const Digest &D : digestRule(P.Rules[R])->Member->Set)
-      Winner.try_emplace(D, R);
-  using GroupKey = std::tuple<std::string, size_t, bool, bool>;
-  std::map<GroupKey, std::vector<std::pair<Digest, uint32_t>>> Groups;
-  for (auto &[D, R] : Winner) {
-    const Action &A = P.Rules[R].Act;
-    Groups[{D.Alg, D.Bytes.size(), A.Allow, A.Audit}].push_back({D, R});
-  }
-  NodeId Next = Miss;
-  for (auto It = Groups.rbegin(); It != Groups.rend(); ++It) {
-    bc::Table T;
-    T.Alg = std::get<0>(It->first);
-    T.KeyLen = uint32_t(std::get<1>(It->first));
-    T.Rules = true;
-    for (auto &[D, R] : It->second) {
-      T.Keys.push_back(D.Bytes);
-      T.Values.push_back(R);
-    }
-    unsigned Index = unsigned(Tables.size());
-    Tables.push_back(std::move(T));
-    Next = node(bc::Insn::lookupRule(Prop, Index, std::get<2>(It->first),
-                                     std::get<3>(It->first), Next));
-  }
-  Runs[Key] = Next;
-  return Next;
-}
-
-bc::Module Generator::run(const CodeGenOptions &Opts) {
-  std::array<NodeId, IPEVM_OP_COUNT> Entry;
+void lower(Graph &G, const Policy &P) {
   for (unsigned Op = 0; Op < IPEVM_OP_COUNT; ++Op) {
     NodeId Next = P.PerOp[Op].Present
-                      ? decide(P.PerOp[Op].Act, IPEVM_ORIGIN_OP_DEFAULT, 0)
-                      : decide(P.Global.Act, IPEVM_ORIGIN_GLOBAL_DEFAULT, 0);
-    std::vector<uint32_t> Applies;
-    for (uint32_t R = 0; R < P.Rules.size(); ++R)
-      if (P.Rules[R].Ops & (1u << Op))
-        Applies.push_back(R);
-    for (size_t I = Applies.size(); I-- > 0;) {
-      const Rule &R = P.Rules[Applies[I]];
-      // The run of digest rules with the same guard and property ending
-      // here.
-      size_t First = I;
-      std::optional<DigestRule> Last = digestRule(R);
-      if (Opts.MergeDigestRules && Last)
-        while (First > 0) {
-          auto Prev = digestRule(P.Rules[Applies[First - 1]]);
-          if (!Prev || Prev->Member->Prop != Last->Member->Prop ||
-              !sameExpr(Prev->Guard, Last->Guard))
-            break;
-          --First;
-        }
-      if (First < I) {
-        std::vector<uint32_t> Run(Applies.begin() + First,
-                                  Applies.begin() + I + 1);
-        Next = cond(Last->Guard, ruleRun(Last->Member->Prop, Run, Next), Next);
-        I = First;
-        continue;
-      }
-      Next = cond(R.Cond, decide(R.Act, IPEVM_ORIGIN_RULE, Applies[I]), Next);
+                      ? G.decide(P.PerOp[Op].Act, IPEVM_ORIGIN_OP_DEFAULT, 0)
+                      : G.decide(P.Global.Act, IPEVM_ORIGIN_GLOBAL_DEFAULT, 0);
+    for (size_t I = P.Rules.size(); I-- > 0;) {
+      const Rule &R = P.Rules[I];
+      if (R.Ops & (1u << Op))
+        Next = cond(G, R.Cond, G.decide(R.Act, IPEVM_ORIGIN_RULE, uint32_t(I)),
+                    Next);
     }
-    Entry[Op] = Next;
+    G.Entry[Op] = Next;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// decision-dag
+//===----------------------------------------------------------------------===//
+
+/// What the path to a node has learnt. Digest facts name FactSets: the
+/// digest is in In, and in none of NotIn. Only small sets are tracked.
+struct PathFacts {
+  uint8_t Known = 0, Value = 0;
+  std::array<int32_t, IPEVM_DIGEST_PROPS> In;
+  std::array<std::array<int32_t, 2>, IPEVM_DIGEST_PROPS> NotIn;
+  PathFacts() {
+    In.fill(-1);
+    for (auto &N : NotIn)
+      N.fill(-1);
+  }
+  void restrict(uint8_t Props) {
+    Known &= Props;
+    Value &= Known;
+    for (unsigned D = 0; D < IPEVM_DIGEST_PROPS; ++D)
+      if (!(Props & (1u << (IPEVM_PROP_FIRST_DIGEST + D)))) {
+        In[D] = -1;
+        NotIn[D].fill(-1);
+      }
+  }
+  std::array<int32_t, 3 + 3 * IPEVM_DIGEST_PROPS> key(NodeId N) const {
+    std::array<int32_t, 3 + 3 * IPEVM_DIGEST_PROPS> K;
+    K[0] = int32_t(N);
+    K[1] = Known;
+    K[2] = Value;
+    for (unsigned D = 0; D < IPEVM_DIGEST_PROPS; ++D) {
+      K[3 + 3 * D] = In[D];
+      K[4 + 3 * D] = NotIn[D][0];
+      K[5 + 3 * D] = NotIn[D][1];
+    }
+    return K;
+  }
+};
+
+class Specializer {
+public:
+  explicit Specializer(Graph &G) : G(G) {}
+  void run();
+
+private:
+  /// A set of digests of one algorithm and length, sorted.
+  using KeySet =
+      std::tuple<std::string, uint32_t, std::vector<std::vector<uint8_t>>>;
+  static constexpr size_t MaxFactKeys = 256;
+
+  int32_t intern(KeySet S) {
+    auto [It, Inserted] =
+        FactIds.try_emplace(std::move(S), int32_t(Facts.size()));
+    if (Inserted)
+      Facts.push_back(&It->first);
+    return It->second;
+  }
+  /// The fact "in table T", if T is small enough to reason about.
+  int32_t tableFact(unsigned T) {
+    auto [It, Inserted] = TableFacts.try_emplace(T, -1);
+    if (Inserted && G.Tables[T].Keys.size() <= MaxFactKeys) {
+      const bc::Table &Tab = G.Tables[T];
+      It->second = intern({Tab.Alg, Tab.KeyLen, Tab.Keys});
+    }
+    return It->second;
+  }
+  static bool inTable(const bc::Table &T, const std::string &Alg, uint32_t Len,
+                      const std::vector<uint8_t> &Key) {
+    return T.Alg == Alg && T.KeyLen == Len &&
+           std::binary_search(T.Keys.begin(), T.Keys.end(), Key);
   }
 
-  // Keep the nodes reachable from an entry, then number them so that every
-  // node comes before its successors: descending creation order.
-  std::vector<bool> Live(Nodes.size());
-  for (NodeId E : Entry)
-    Live[E] = true;
-  for (size_t I = Nodes.size(); I-- > 0;) {
-    if (!Live[I] || Nodes[I].Code == IPEVM_DECIDE)
-      continue;
-    if (Nodes[I].Code != IPEVM_LOOKUP_RULE)
-      Live[Nodes[I].X] = true;
-    Live[Nodes[I].Y] = true;
+  struct Plan {
+    enum { Done, Forward, Branch, Rule } Kind = Done;
+    NodeId Result = 0;
+    std::array<std::pair<NodeId, PathFacts>, 2> Kids;
+  };
+  Plan plan(NodeId N, const PathFacts &F);
+
+  Graph &G;
+  std::map<KeySet, int32_t> FactIds;
+  std::vector<const KeySet *> Facts;
+  std::map<unsigned, int32_t> TableFacts;
+};
+
+Specializer::Plan Specializer::plan(NodeId Id, const PathFacts &F) {
+  const Node N = G.Nodes[Id];
+  Plan P;
+  switch (N.Code) {
+  case IPEVM_DECIDE:
+    P.Result = Id;
+    return P;
+  case IPEVM_LOOKUP_RULE:
+    P.Kind = Plan::Rule;
+    P.Kids[0] = {N.Y, F};
+    return P;
+  case IPEVM_BR_BOOL: {
+    uint8_t Bit = uint8_t(1u << N.Prop);
+    if (F.Known & Bit) {
+      P.Kind = Plan::Forward;
+      P.Kids[0] = {(F.Value & Bit) ? N.X : N.Y, F};
+      return P;
+    }
+    P.Kind = Plan::Branch;
+    P.Kids[0] = {N.X, F};
+    P.Kids[1] = {N.Y, F};
+    P.Kids[0].second.Known |= Bit;
+    P.Kids[0].second.Value |= Bit;
+    P.Kids[1].second.Known |= Bit;
+    return P;
   }
-  std::vector<uint32_t> Index(Nodes.size());
-  uint32_t N = 0;
-  for (size_t I = Nodes.size(); I-- > 0;)
+  case IPEVM_LOOKUP:
+    break;
+  }
+  unsigned D = N.Prop - IPEVM_PROP_FIRST_DIGEST;
+  const bc::Table &T = G.Tables[N.Table];
+  PathFacts Hit = F, Miss = F;
+  // Known not to be in a superset of T: a miss.
+  for (int32_t Not : F.NotIn[D]) {
+    if (Not < 0)
+      continue;
+    const auto &[Alg, Len, Keys] = *Facts[Not];
+    if (Alg == T.Alg && Len == T.KeyLen &&
+        std::includes(Keys.begin(), Keys.end(), T.Keys.begin(), T.Keys.end())) {
+      P.Kind = Plan::Forward;
+      P.Kids[0] = {N.Y, F};
+      return P;
+    }
+  }
+  if (F.In[D] >= 0) {
+    // Known to be in S: the lookup answers S's keys' membership in T.
+    const auto &[Alg, Len, Keys] = *Facts[F.In[D]];
+    std::vector<std::vector<uint8_t>> InT, OutT;
+    for (const auto &K : Keys)
+      (inTable(T, Alg, Len, K) ? InT : OutT).push_back(K);
+    if (OutT.empty() || InT.empty()) {
+      P.Kind = Plan::Forward;
+      P.Kids[0] = {OutT.empty() ? N.X : N.Y, F};
+      return P;
+    }
+    Hit.In[D] = intern({Alg, Len, std::move(InT)});
+    Miss.In[D] = intern({Alg, Len, std::move(OutT)});
+  } else {
+    Hit.In[D] = tableFact(N.Table);
+    if (int32_t Fact = tableFact(N.Table); Fact >= 0) {
+      auto &Not = Miss.NotIn[D];
+      if (Not[0] != Fact && Not[1] != Fact) {
+        Not[1] = Not[0];
+        Not[0] = Fact;
+        if (Not[1] >= 0 && Not[1] < Not[0])
+          std::swap(Not[0], Not[1]);
+      }
+    }
+  }
+  P.Kind = Plan::Branch;
+  P.Kids[0] = {N.X, Hit};
+  P.Kids[1] = {N.Y, Miss};
+  return P;
+}
+
+void Specializer::run() {
+  // Iterative depth-first specialisation (a chain of 100,000 rules would
+  // overflow the stack), memoised on (node, facts restricted to the
+  // properties tested below the node). Gives up, leaving the graph as it
+  // was, if the graph would grow past a budget.
+  const size_t Budget = 4 * G.Nodes.size() + 65536;
+  std::map<std::array<int32_t, 3 + 3 * IPEVM_DIGEST_PROPS>, NodeId> Memo;
+  struct Frame {
+    NodeId N;
+    PathFacts F;
+    Plan P;
+    unsigned Stage = 0;
+    NodeId R0 = 0;
+  };
+  std::vector<Frame> Stack;
+  std::array<NodeId, IPEVM_OP_COUNT> NewEntry;
+  for (unsigned Op = 0; Op < IPEVM_OP_COUNT; ++Op) {
+    NodeId Ret = 0;
+    Stack.push_back({G.Entry[Op], PathFacts(), {}, 0, 0});
+    while (!Stack.empty()) {
+      if (G.Nodes.size() > Budget)
+        return;
+      Frame &Top = Stack.back();
+      if (Top.Stage == 0) {
+        Top.F.restrict(G.Below[Top.N]);
+        if (auto It = Memo.find(Top.F.key(Top.N)); It != Memo.end()) {
+          Ret = It->second;
+          Stack.pop_back();
+          continue;
+        }
+        Top.P = plan(Top.N, Top.F);
+        if (Top.P.Kind == Plan::Done) {
+          Ret = Top.P.Result;
+          Memo[Top.F.key(Top.N)] = Ret;
+          Stack.pop_back();
+          continue;
+        }
+        Top.Stage = 1;
+        auto Kid = Top.P.Kids[0];
+        Stack.push_back({Kid.first, Kid.second, {}, 0, 0});
+        continue;
+      }
+      if (Top.Stage == 1 && Top.P.Kind == Plan::Branch) {
+        Top.R0 = Ret;
+        Top.Stage = 2;
+        auto Kid = Top.P.Kids[1];
+        Stack.push_back({Kid.first, Kid.second, {}, 0, 0});
+        continue;
+      }
+      const Node N = G.Nodes[Top.N];
+      switch (Top.P.Kind) {
+      case Plan::Forward:
+        break;
+      case Plan::Rule: {
+        Node New = N;
+        New.Y = Ret;
+        Ret = G.node(New);
+        break;
+      }
+      case Plan::Branch:
+        Ret = N.Code == IPEVM_BR_BOOL ? G.brBool(N.Prop, Top.R0, Ret)
+                                      : G.lookup(N.Prop, N.Table, Top.R0, Ret);
+        break;
+      case Plan::Done:
+        llvm_unreachable("handled at stage 0");
+      }
+      Memo[Top.F.key(Top.N)] = Ret;
+      Stack.pop_back();
+    }
+    NewEntry[Op] = Ret;
+  }
+  G.Entry = NewEntry;
+}
+
+//===----------------------------------------------------------------------===//
+// merge-tables
+//===----------------------------------------------------------------------===//
+
+/// Nodes reachable from an entry.
+std::vector<bool> liveNodes(const Graph &G) {
+  std::vector<bool> Live(G.Nodes.size());
+  for (NodeId E : G.Entry)
+    Live[E] = true;
+  for (size_t I = G.Nodes.size(); I-- > 0;) {
+    const Node &N = G.Nodes[I];
+    if (!Live[I] || N.Code == IPEVM_DECIDE)
+      continue;
+    if (N.Code != IPEVM_LOOKUP_RULE)
+      Live[N.X] = true;
+    Live[N.Y] = true;
+  }
+  return Live;
+}
+
+void mergeTables(Graph &G) {
+  // A member decides for a rule on a hit. A chain runs along members' miss
+  // edges; it starts at a member reached some other way (or from two
+  // chains) and stops before the next such head, so no key is copied twice.
+  auto Member = [&](NodeId I) {
+    const Node &N = G.Nodes[I];
+    return N.Code == IPEVM_LOOKUP && G.Nodes[N.X].isRuleDecision();
+  };
+  // I's miss edge continues a chain: to a member on the same property.
+  auto Chained = [&](NodeId I) {
+    const Node &N = G.Nodes[I];
+    return Member(I) && Member(N.Y) && G.Nodes[N.Y].Prop == N.Prop;
+  };
+  std::vector<bool> Live = liveNodes(G);
+  size_t Count = G.Nodes.size();
+  std::vector<uint32_t> ChainIn(Count), OtherIn(Count);
+  for (NodeId E : G.Entry)
+    ++OtherIn[E];
+  for (NodeId I = 0; I < Count; ++I) {
+    const Node &N = G.Nodes[I];
+    if (!Live[I] || N.Code == IPEVM_DECIDE)
+      continue;
+    if (N.Code != IPEVM_LOOKUP_RULE)
+      ++OtherIn[N.X];
+    ++(Chained(I) ? ChainIn : OtherIn)[N.Y];
+  }
+  auto Head = [&](NodeId I) {
+    return Member(I) && (OtherIn[I] > 0 || ChainIn[I] != 1);
+  };
+
+  std::vector<NodeId> New(Count);
+  for (NodeId I = 0; I < Count; ++I) {
+    if (!Live[I])
+      continue;
+    Node N = G.Nodes[I];
+    if (Head(I)) {
+      std::vector<NodeId> Chain{I};
+      NodeId End = N.Y;
+      while (Chained(Chain.back()) && !Head(End)) {
+        Chain.push_back(End);
+        End = G.Nodes[End].Y;
+      }
+      std::set<uint32_t> RuleIds;
+      for (NodeId C : Chain)
+        RuleIds.insert(G.Nodes[G.Nodes[C].X].X);
+      if (RuleIds.size() > 1) {
+        // The first rule to list a digest decides it; keys are grouped by
+        // algorithm, length and that rule's action.
+        using Key = std::pair<std::string, std::vector<uint8_t>>;
+        std::map<Key, std::pair<uint32_t, uint16_t>> Winner;
+        for (NodeId C : Chain) {
+          const Node &Dec = G.Nodes[G.Nodes[C].X];
+          const bc::Table &T = G.Tables[G.Nodes[C].Table];
+          uint16_t Act = Dec.Flags & (IPEVM_DF_ALLOW | IPEVM_DF_AUDIT);
+          for (const auto &K : T.Keys)
+            Winner.try_emplace({T.Alg, K}, Dec.X, Act);
+        }
+        using GroupKey = std::tuple<std::string, size_t, uint16_t>;
+        std::map<GroupKey, bc::Table> Groups;
+        for (auto &[K, W] : Winner) {
+          bc::Table &T = Groups[{K.first, K.second.size(), W.second}];
+          T.Keys.push_back(K.second);
+          T.Values.push_back(W.first);
+        }
+        NodeId Next = New[End];
+        for (auto It = Groups.rbegin(); It != Groups.rend(); ++It) {
+          bc::Table T = std::move(It->second);
+          T.Alg = std::get<0>(It->first);
+          T.KeyLen = uint32_t(std::get<1>(It->first));
+          T.Rules = true;
+          unsigned Index = unsigned(G.Tables.size());
+          G.Tables.push_back(std::move(T));
+          Next = G.node({IPEVM_LOOKUP_RULE, N.Prop, std::get<2>(It->first),
+                         Index, 0, Next});
+        }
+        New[I] = Next;
+        continue;
+      }
+    }
+    if (N.Code != IPEVM_DECIDE) {
+      if (N.Code != IPEVM_LOOKUP_RULE)
+        N.X = New[N.X];
+      N.Y = New[N.Y];
+    }
+    New[I] = G.node(N);
+  }
+  for (NodeId &E : G.Entry)
+    E = New[E];
+}
+
+//===----------------------------------------------------------------------===//
+// Layout
+//===----------------------------------------------------------------------===//
+
+llvm::Expected<bc::Module> layOut(const Graph &G, const Policy &P,
+                                  const CodeGenOptions &Opts) {
+  std::vector<bool> Live = liveNodes(G);
+  std::vector<uint32_t> Index(G.Nodes.size());
+  uint32_t Count = 0;
+  for (size_t I = G.Nodes.size(); I-- > 0;)
     if (Live[I])
-      Index[I] = N++;
+      Index[I] = Count++;
 
   bc::Module M;
   M.Name = P.Name;
   M.Version = P.Version;
   M.RuleCount = uint32_t(P.Rules.size());
   for (unsigned Op = 0; Op < IPEVM_OP_COUNT; ++Op)
-    M.Entry[Op] = Index[Entry[Op]];
-  for (size_t I = Nodes.size(); I-- > 0;) {
+    M.Entry[Op] = Index[G.Entry[Op]];
+  // Tables are numbered in order of first use.
+  std::map<uint32_t, uint32_t> TableIndex;
+  for (size_t I = G.Nodes.size(); I-- > 0;) {
     if (!Live[I])
       continue;
-    bc::Insn Insn = Nodes[I];
-    if (Insn.Code == IPEVM_BR_BOOL || Insn.Code == IPEVM_LOOKUP)
-      Insn.X = Index[Insn.X];
-    if (Insn.Code != IPEVM_DECIDE)
-      Insn.Y = Index[Insn.Y];
-    M.Code.push_back(Insn);
-  }
-  // Keep the tables live instructions use, numbered in order of first use,
-  // and give rule tables their owner.
-  std::vector<int> TableIndex(Tables.size(), -1);
-  for (uint32_t I = 0; I < M.Code.size(); ++I) {
-    bc::Insn &In = M.Code[I];
-    if (In.Code != IPEVM_LOOKUP && In.Code != IPEVM_LOOKUP_RULE)
-      continue;
-    int &T = TableIndex[In.B];
-    if (T < 0) {
-      T = int(M.Tables.size());
-      M.Tables.push_back(std::move(Tables[In.B]));
+    const Node &N = G.Nodes[I];
+    uint16_t Table = 0;
+    if (N.Code == IPEVM_LOOKUP || N.Code == IPEVM_LOOKUP_RULE) {
+      auto [It, Inserted] =
+          TableIndex.try_emplace(N.Table, uint32_t(M.Tables.size()));
+      if (Inserted) {
+        if (M.Tables.size() >= 0xffff)
+          return llvm::createStringError(
+              std::errc::value_too_large,
+              "policy needs more than 65535 lookup tables, the format's "
+              "limit (rules testing many digests one by one merge into few "
+              "tables from -O1)");
+        M.Tables.push_back(G.Tables[N.Table]);
+      }
+      Table = uint16_t(It->second);
+      if (N.Code == IPEVM_LOOKUP_RULE)
+        M.Tables[Table].Owner = uint32_t(M.Code.size());
     }
-    In.B = uint16_t(T);
-    if (In.Code == IPEVM_LOOKUP_RULE)
-      M.Tables[In.B].Owner = I;
+    switch (N.Code) {
+    case IPEVM_BR_BOOL:
+      M.Code.push_back(bc::Insn::brBool(N.Prop, Index[N.X], Index[N.Y]));
+      break;
+    case IPEVM_LOOKUP:
+      M.Code.push_back(bc::Insn::lookup(N.Prop, Table, Index[N.X], Index[N.Y]));
+      break;
+    case IPEVM_LOOKUP_RULE:
+      M.Code.push_back(
+          bc::Insn::lookupRule(N.Prop, Table, N.Flags & IPEVM_DF_ALLOW,
+                               N.Flags & IPEVM_DF_AUDIT, Index[N.Y]));
+      break;
+    case IPEVM_DECIDE: {
+      bc::Insn In;
+      In.Code = IPEVM_DECIDE;
+      In.B = N.Flags;
+      In.X = N.X;
+      M.Code.push_back(In);
+      break;
+    }
+    }
   }
-
   if (Opts.EmitSourceMap)
     for (const Rule &R : P.Rules)
       M.SourceMap.push_back({R.Loc.File, R.Loc.Line, R.Loc.Column, R.Text});
-  if (Opts.EmbedSource) {
-    llvm::raw_string_ostream OS(M.Source);
-    print(P, OS);
-  }
   return M;
 }
 
-llvm::Expected<bc::Module> ipec::generateCode(const Policy &P,
+bool printsAfter(const CodeGenOptions &Opts, llvm::StringRef Pass) {
+  return Opts.PrintStream &&
+         llvm::any_of(Opts.PrintAfter, [&](const std::string &Name) {
+           return Name == Pass || Name == "all";
+         });
+}
+
+void printGraph(const Graph &G, const Policy &P, const CodeGenOptions &Opts,
+                llvm::raw_ostream &OS) {
+  llvm::Expected<bc::Module> M = layOut(G, P, Opts);
+  if (!M) {
+    OS << "(cannot lay out: " << llvm::toString(M.takeError()) << ")\n";
+    return;
+  }
+  llvm::Expected<Artifact> A = Artifact::fromBytes(bc::serialize(*M));
+  if (!A) {
+    OS << "(not verifiable: " << llvm::toString(A.takeError()) << ")\n";
+    return;
+  }
+  disassemble(*A, OS);
+}
+
+} // namespace
+
+llvm::ArrayRef<PassInfo> ipec::allPasses() { return Passes; }
+
+std::vector<llvm::StringRef> ipec::passPipeline(unsigned OptLevel) {
+  std::vector<llvm::StringRef> Out;
+  for (const PassInfo &P : Passes)
+    if (P.MinLevel <= OptLevel)
+      Out.push_back(P.Name);
+  return Out;
+}
+
+llvm::Expected<bc::Module> ipec::generateCode(const Policy &Original,
                                               const CodeGenOptions &Opts) {
-  Generator G(P);
-  bc::Module M = G.run(Opts);
-  // LOOKUP names its table in 16 bits.
-  if (G.tableCount() > 0xffff)
-    return llvm::createStringError(
-        std::errc::value_too_large,
-        "policy needs %zu lookup tables; the format allows 65535",
-        G.tableCount());
+  std::optional<Policy> Optimized;
+  if (Opts.OptLevel > 0)
+    Optimized = Original;
+  const Policy &P = Optimized ? *Optimized : Original;
+  Graph G;
+  for (llvm::StringRef Pass : passPipeline(Opts.OptLevel)) {
+    bool IsPolicyPass = true;
+    if (Pass == "normalize")
+      normalize(*Optimized);
+    else if (Pass == "constfold")
+      constantFold(*Optimized);
+    else if (Pass == "dead-rules")
+      removeDeadRules(*Optimized);
+    else {
+      IsPolicyPass = false;
+      if (Pass == "lower")
+        lower(G, P);
+      else if (Pass == "decision-dag")
+        Specializer(G).run();
+      else if (Pass == "merge-tables")
+        mergeTables(G);
+      else
+        llvm_unreachable("unknown pass");
+    }
+    if (printsAfter(Opts, Pass)) {
+      llvm::raw_ostream &OS = *Opts.PrintStream;
+      OS << "# *** IR after " << Pass << " ***\n";
+      if (IsPolicyPass)
+        dump(P, OS);
+      else
+        printGraph(G, Original, Opts, OS);
+    }
+  }
+  llvm::Expected<bc::Module> M = layOut(G, Original, Opts);
+  if (M && Opts.EmbedSource) {
+    llvm::raw_string_ostream OS(M->Source);
+    print(Original, OS);
+  }
   return M;
 }

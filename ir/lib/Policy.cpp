@@ -178,13 +178,18 @@ void ir::print(const Policy &P, llvm::raw_ostream &OS) {
     OS << ";\n";
   }
   for (const Rule &R : P.Rules) {
-    printAction(R.Act, OS);
-    OS << " ";
-    printOps(R.Ops, OS);
-    if (R.Cond.K != Expr::True) {
-      OS << " if ";
-      print(R.Cond, OS);
-    }
-    OS << ";\n";
+    print(R, OS);
+    OS << "\n";
   }
+}
+
+void ir::print(const Rule &R, llvm::raw_ostream &OS) {
+  printAction(R.Act, OS);
+  OS << " ";
+  printOps(R.Ops, OS);
+  if (R.Cond.K != Expr::True) {
+    OS << " if ";
+    print(R.Cond, OS);
+  }
+  OS << ";";
 }

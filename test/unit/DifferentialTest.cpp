@@ -19,16 +19,16 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <set>
 
 using namespace ipec;
 using namespace ipec::ir;
 
 namespace {
 
-const unsigned BoolProps[] = {IPEVM_PROP_BOOT_VERIFIED, IPEVM_PROP_HAS_FILE,
-                              IPEVM_PROP_WRITABLE,
-                              IPEVM_PROP_FSVERITY_SIGNATURE,
-                              IPEVM_PROP_DMVERITY_SIGNATURE};
+const unsigned BoolProps[] = {
+    IPEVM_PROP_BOOT_VERIFIED, IPEVM_PROP_HAS_FILE, IPEVM_PROP_WRITABLE,
+    IPEVM_PROP_FSVERITY_SIGNATURE, IPEVM_PROP_DMVERITY_SIGNATURE};
 
 class RandomPolicies {
 public:
@@ -59,10 +59,10 @@ public:
       // Often a pure digest rule, so that runs of them get merged.
       R.Cond = chance(10)   ? Expr::constant(true)
                : chance(35) ? digestSet(IPEVM_PROP_FIRST_DIGEST + pick(2))
-               : chance(30) ? Expr::makeAnd(guard(),
-                                            digestSet(IPEVM_PROP_FIRST_DIGEST +
-                                                      pick(2)))
-                            : expr(3);
+               : chance(30)
+                   ? Expr::makeAnd(guard(),
+                                   digestSet(IPEVM_PROP_FIRST_DIGEST + pick(2)))
+                   : expr(3);
       P.Rules.push_back(std::move(R));
     }
     return P;
@@ -98,8 +98,8 @@ private:
   Expr guard() {
     Expr G = Expr::boolProp(BoolProps[pick(2)]);
     if (chance(30))
-      G = Expr::makeAnd(std::move(G), Expr::makeNot(Expr::boolProp(
-                                          BoolProps[2 + pick(3)])));
+      G = Expr::makeAnd(std::move(G),
+                        Expr::makeNot(Expr::boolProp(BoolProps[2 + pick(3)])));
     return G;
   }
   /// One to three digests of the pool.
@@ -214,16 +214,72 @@ void decidesLikeReference(const CodeGenOptions &Opts, uint32_t Seed) {
   EXPECT_EQ(Compared, Policies * Events);
 }
 
-TEST(Differential, BytecodeDecidesLikeReference) {
+TEST(Differential, BytecodeDecidesLikeReferenceAtO2) {
   decidesLikeReference(CodeGenOptions(), 20261123);
 }
 
-TEST(Differential, UnmergedBytecodeDecidesLikeReference) {
+TEST(Differential, BytecodeDecidesLikeReferenceAtO1) {
   CodeGenOptions Opts;
-  Opts.MergeDigestRules = false;
+  Opts.OptLevel = 1;
   decidesLikeReference(Opts, 20261124);
 }
 
+TEST(Differential, BytecodeDecidesLikeReferenceAtO0) {
+  CodeGenOptions Opts;
+  Opts.OptLevel = 0;
+  decidesLikeReference(Opts, 20261125);
+}
+
+/// Whether some path from Entry tests a boolean property twice; depth-first
+/// over (instruction, properties tested so far), each pair visited once.
+bool testsABoolTwice(const bc::Module &M, uint32_t Entry) {
+  std::set<std::pair<uint32_t, uint32_t>> Seen;
+  std::vector<std::pair<uint32_t, uint32_t>> Work{{Entry, 0}};
+  while (!Work.empty()) {
+    auto [Pc, Tested] = Work.back();
+    Work.pop_back();
+    if (!Seen.insert({Pc, Tested}).second)
+      continue;
+    const bc::Insn &I = M.Code[Pc];
+    switch (I.Code) {
+    case IPEVM_BR_BOOL:
+      if (Tested & (1u << I.A))
+        return true;
+      Work.push_back({I.X, Tested | (1u << I.A)});
+      Work.push_back({I.Y, Tested | (1u << I.A)});
+      break;
+    case IPEVM_LOOKUP:
+      Work.push_back({I.X, Tested});
+      Work.push_back({I.Y, Tested});
+      break;
+    case IPEVM_LOOKUP_RULE:
+      Work.push_back({I.Y, Tested});
+      break;
+    }
+  }
+  return false;
+}
+
+// -O2's decision DAG tests each boolean property at most once on any path;
+// -O1 does not (so the check can fail).
+TEST(Differential, DecisionDagTestsEachBoolOnce) {
+  RandomPolicies Gen(31337);
+  unsigned TwiceAtO1 = 0;
+  for (unsigned I = 0; I < 2000; ++I) {
+    Policy P = Gen.policy();
+    CodeGenOptions O1;
+    O1.OptLevel = 1;
+    auto M1 = generateCode(P, O1), M2 = generateCode(P);
+    ASSERT_TRUE(M1 && M2);
+    for (unsigned Op = 0; Op < IPEVM_OP_COUNT; ++Op) {
+      ASSERT_FALSE(testsABoolTwice(*M2, M2->Entry[Op]))
+          << "operation " << opName(Op).str() << "\n"
+          << describe(P, Op, {});
+      TwiceAtO1 += testsABoolTwice(*M1, M1->Entry[Op]);
+    }
+  }
+  EXPECT_GT(TwiceAtO1, 100u) << "the generator should need the DAG";
+}
 
 // A rule reported as shadowed must never be the one that decides.
 TEST(Differential, ShadowedRulesNeverDecide) {
@@ -275,12 +331,15 @@ TEST(Differential, DecompileRoundTrip) {
       llvm::raw_string_ostream OS(Text);
       print(*Back, OS);
       ASSERT_EQ(Got.allow, Want.Act.Allow)
-          << describe(P, Op, F) << "\ndecompiled:\n" << OS.str();
+          << describe(P, Op, F) << "\ndecompiled:\n"
+          << OS.str();
       ASSERT_EQ(Got.audit, Want.Act.Audit)
-          << describe(P, Op, F) << "\ndecompiled:\n" << OS.str();
+          << describe(P, Op, F) << "\ndecompiled:\n"
+          << OS.str();
       ASSERT_EQ(Got.origin == IPEVM_ORIGIN_RULE,
                 Want.Origin == IPEVM_ORIGIN_RULE)
-          << describe(P, Op, F) << "\ndecompiled:\n" << OS.str();
+          << describe(P, Op, F) << "\ndecompiled:\n"
+          << OS.str();
     }
   }
 }

@@ -16,6 +16,7 @@
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -108,6 +109,26 @@ cl::opt<bool> EmbedSource(
 cl::opt<bool> StripSourceMap(
     "strip-source-map",
     cl::desc("Leave out the rule-to-source map (file:line of each rule)"),
+    cl::cat(IpecCat), cl::sub(*cl::TopLevelSubCommand));
+
+cl::opt<unsigned> OptLevel(
+    "O", cl::Prefix,
+    cl::desc("Optimisation level: -O0 (rules as written), -O1, -O2 (default)"),
+    cl::init(MaxOptLevel), cl::value_desc("level"), cl::cat(IpecCat),
+    cl::sub(*cl::TopLevelSubCommand));
+cl::list<std::string> PrintAfter(
+    "print-after", cl::CommaSeparated,
+    cl::desc("Print the program to standard output after the named passes "
+             "(--print-passes lists them)"),
+    cl::value_desc("pass,..."), cl::cat(IpecCat),
+    cl::sub(*cl::TopLevelSubCommand));
+cl::opt<bool> PrintAfterAll("print-after-all",
+                            cl::desc("Print the program after every pass"),
+                            cl::cat(IpecCat),
+                            cl::sub(*cl::TopLevelSubCommand));
+cl::opt<bool> PrintPasses(
+    "print-passes",
+    cl::desc("List the passes, in order, with the levels that run them"),
     cl::cat(IpecCat), cl::sub(*cl::TopLevelSubCommand));
 
 // Shared by compile, verify, dump and eval.
@@ -213,9 +234,26 @@ int usageError(const Twine &Msg) {
   return ExitUsage;
 }
 
+int printPasses() {
+  for (const PassInfo &P : allPasses())
+    outs() << left_justify(P.Name, 14) << " -O" << P.MinLevel << "+  "
+           << P.Description << "\n";
+  return ExitOk;
+}
+
 int runCompile() {
+  if (PrintPasses)
+    return printPasses();
   if (Input.empty())
     return usageError("no input file");
+  if (OptLevel > MaxOptLevel)
+    return usageError("unknown optimisation level -O" + Twine(OptLevel) +
+                      " (use -O0, -O1 or -O2)");
+  for (StringRef Name : PrintAfter)
+    if (!llvm::any_of(allPasses(),
+                      [&](const PassInfo &P) { return P.Name == Name; }))
+      return usageError("--print-after: no pass named '" + Name +
+                        "' (--print-passes lists them)");
   if (!SyntaxOnly) {
     if (Unsigned && (!Key.empty() || !Cert.empty()))
       return usageError("--unsigned cannot be combined with --key or --cert");
@@ -236,6 +274,11 @@ int runCompile() {
   Opts.Format = Format;
   Opts.CodeGen.EmitSourceMap = !StripSourceMap;
   Opts.CodeGen.EmbedSource = EmbedSource;
+  Opts.CodeGen.OptLevel = OptLevel;
+  Opts.CodeGen.PrintAfter.assign(PrintAfter.begin(), PrintAfter.end());
+  if (PrintAfterAll)
+    Opts.CodeGen.PrintAfter.push_back("all");
+  Opts.CodeGen.PrintStream = &outs();
   Opts.Frontend.IncludeDirs.assign(IncludeDirs.begin(), IncludeDirs.end());
   Opts.Frontend.IncludeDirs.push_back(stdlibDir());
   for (StringRef D : Defines) {

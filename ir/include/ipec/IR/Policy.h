@@ -112,6 +112,8 @@ struct Policy {
 /// Prints P as IPL text: the IR dump used by tests and --print-ir.
 void print(const Policy &P, llvm::raw_ostream &OS);
 void print(const Expr &E, llvm::raw_ostream &OS);
+/// One rule as an IPL statement, without a newline.
+void print(const Rule &R, llvm::raw_ostream &OS);
 
 } // namespace ir
 } // namespace ipec
