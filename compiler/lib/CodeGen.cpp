@@ -36,6 +36,7 @@
 #include <optional>
 #include <set>
 #include <tuple>
+#include <unordered_map>
 
 using namespace ipec;
 using namespace ipec::ir;
@@ -62,6 +63,7 @@ const PassInfo Passes[] = {
 };
 
 using NodeId = uint32_t;
+constexpr NodeId NoNode = ~NodeId(0);
 
 /// An instruction whose branch targets are NodeIds and whose table is an
 /// index into Graph::Tables (32 bits: before merging there may be more
@@ -91,13 +93,28 @@ struct Graph {
   std::vector<Node> Nodes;
   /// Per node, a bit per property tested at it or below it.
   std::vector<uint8_t> Below;
-  std::map<decltype(Node().key()), NodeId> Unique;
+  struct NodeHash {
+    size_t operator()(const Node &N) const {
+      uint64_t H = (uint64_t(N.Code) << 56) ^ (uint64_t(N.Prop) << 48) ^
+                   (uint64_t(N.Flags) << 32) ^ N.Table;
+      H = H * 0x9e3779b97f4a7c15ull ^ N.X;
+      H = H * 0x9e3779b97f4a7c15ull ^ N.Y;
+      return size_t(H ^ (H >> 29));
+    }
+  };
+  struct NodeEq {
+    bool operator()(const Node &A, const Node &B) const {
+      return A.key() == B.key();
+    }
+  };
+  std::unordered_map<Node, NodeId, NodeHash, NodeEq> Unique;
   std::vector<bc::Table> Tables;
-  std::map<std::vector<Digest>, unsigned> SetTables;
+  /// Tables by their content (algorithm, then the keys' bytes).
+  std::unordered_map<std::string, unsigned> SetTables;
   std::array<NodeId, IPEVM_OP_COUNT> Entry{};
 
   NodeId node(const Node &N) {
-    auto [It, Inserted] = Unique.try_emplace(N.key(), NodeId(Nodes.size()));
+    auto [It, Inserted] = Unique.try_emplace(N, NodeId(Nodes.size()));
     if (Inserted) {
       uint8_t B = 0;
       switch (N.Code) {
@@ -129,7 +146,12 @@ struct Graph {
   }
   /// Keys: sorted, unique, one algorithm and length. Equal sets share.
   unsigned setTable(const std::vector<Digest> &Keys) {
-    auto [It, Inserted] = SetTables.try_emplace(Keys, unsigned(Tables.size()));
+    std::string Content = Keys[0].Alg;
+    Content.push_back('\0');
+    for (const Digest &D : Keys)
+      Content.append(D.Bytes.begin(), D.Bytes.end());
+    auto [It, Inserted] =
+        SetTables.try_emplace(std::move(Content), unsigned(Tables.size()));
     if (Inserted) {
       bc::Table T;
       T.Alg = Keys[0].Alg;
@@ -219,6 +241,14 @@ struct PathFacts {
     for (auto &N : NotIn)
       N.fill(-1);
   }
+  bool empty() const {
+    if (Known)
+      return false;
+    for (unsigned D = 0; D < IPEVM_DIGEST_PROPS; ++D)
+      if (In[D] >= 0 || NotIn[D][0] >= 0 || NotIn[D][1] >= 0)
+        return false;
+    return true;
+  }
   void restrict(uint8_t Props) {
     Known &= Props;
     Value &= Known;
@@ -253,21 +283,37 @@ private:
       std::tuple<std::string, uint32_t, std::vector<std::vector<uint8_t>>>;
   static constexpr size_t MaxFactKeys = 256;
 
+  /// A fact's set: a table's keys or a derived set, not copied.
+  struct FactView {
+    const std::string *Alg;
+    uint32_t Len;
+    const std::vector<std::vector<uint8_t>> *Keys;
+  };
+
+  /// A derived set (an intersection or difference), deduplicated.
   int32_t intern(KeySet S) {
     auto [It, Inserted] =
         FactIds.try_emplace(std::move(S), int32_t(Facts.size()));
     if (Inserted)
-      Facts.push_back(&It->first);
+      Facts.push_back({&std::get<0>(It->first), std::get<1>(It->first),
+                       &std::get<2>(It->first)});
     return It->second;
   }
-  /// The fact "in table T", if T is small enough to reason about.
+  /// The fact "in table T", if T is small enough to reason about. (No
+  /// table is added while the specializer runs, so views stay valid.)
   int32_t tableFact(unsigned T) {
-    auto [It, Inserted] = TableFacts.try_emplace(T, -1);
-    if (Inserted && G.Tables[T].Keys.size() <= MaxFactKeys) {
+    if (TableFacts.empty())
+      TableFacts.assign(G.Tables.size(), -2);
+    int32_t &F = TableFacts[T];
+    if (F == -2) {
       const bc::Table &Tab = G.Tables[T];
-      It->second = intern({Tab.Alg, Tab.KeyLen, Tab.Keys});
+      F = -1;
+      if (Tab.Keys.size() <= MaxFactKeys) {
+        F = int32_t(Facts.size());
+        Facts.push_back({&Tab.Alg, Tab.KeyLen, &Tab.Keys});
+      }
     }
-    return It->second;
+    return F;
   }
   static bool inTable(const bc::Table &T, const std::string &Alg, uint32_t Len,
                       const std::vector<uint8_t> &Key) {
@@ -284,8 +330,8 @@ private:
 
   Graph &G;
   std::map<KeySet, int32_t> FactIds;
-  std::vector<const KeySet *> Facts;
-  std::map<unsigned, int32_t> TableFacts;
+  std::vector<FactView> Facts;
+  std::vector<int32_t> TableFacts;
 };
 
 Specializer::Plan Specializer::plan(NodeId Id, const PathFacts &F) {
@@ -324,9 +370,10 @@ Specializer::Plan Specializer::plan(NodeId Id, const PathFacts &F) {
   for (int32_t Not : F.NotIn[D]) {
     if (Not < 0)
       continue;
-    const auto &[Alg, Len, Keys] = *Facts[Not];
-    if (Alg == T.Alg && Len == T.KeyLen &&
-        std::includes(Keys.begin(), Keys.end(), T.Keys.begin(), T.Keys.end())) {
+    const FactView &V = Facts[Not];
+    if (*V.Alg == T.Alg && V.Len == T.KeyLen &&
+        std::includes(V.Keys->begin(), V.Keys->end(), T.Keys.begin(),
+                      T.Keys.end())) {
       P.Kind = Plan::Forward;
       P.Kids[0] = {N.Y, F};
       return P;
@@ -334,9 +381,11 @@ Specializer::Plan Specializer::plan(NodeId Id, const PathFacts &F) {
   }
   if (F.In[D] >= 0) {
     // Known to be in S: the lookup answers S's keys' membership in T.
-    const auto &[Alg, Len, Keys] = *Facts[F.In[D]];
+    const FactView &V = Facts[F.In[D]];
+    std::string Alg = *V.Alg;
+    uint32_t Len = V.Len;
     std::vector<std::vector<uint8_t>> InT, OutT;
-    for (const auto &K : Keys)
+    for (const auto &K : *V.Keys)
       (inTable(T, Alg, Len, K) ? InT : OutT).push_back(K);
     if (OutT.empty() || InT.empty()) {
       P.Kind = Plan::Forward;
@@ -346,8 +395,12 @@ Specializer::Plan Specializer::plan(NodeId Id, const PathFacts &F) {
     Hit.In[D] = intern({Alg, Len, std::move(InT)});
     Miss.In[D] = intern({Alg, Len, std::move(OutT)});
   } else {
-    Hit.In[D] = tableFact(N.Table);
-    if (int32_t Fact = tableFact(N.Table); Fact >= 0) {
+    // Worth knowing only where the property is tested again.
+    uint8_t Bit = uint8_t(1u << N.Prop);
+    if (G.Below[N.X] & Bit)
+      Hit.In[D] = tableFact(N.Table);
+    int32_t Fact = (G.Below[N.Y] & Bit) ? tableFact(N.Table) : -1;
+    if (Fact >= 0) {
       auto &Not = Miss.NotIn[D];
       if (Not[0] != Fact && Not[1] != Fact) {
         Not[1] = Not[0];
@@ -369,7 +422,21 @@ void Specializer::run() {
   // properties tested below the node). Gives up, leaving the graph as it
   // was, if the graph would grow past a budget.
   const size_t Budget = 4 * G.Nodes.size() + 65536;
+  // Most visits know nothing that matters below: a flat table for those.
+  std::vector<NodeId> Plain(G.Nodes.size(), NoNode);
   std::map<std::array<int32_t, 3 + 3 * IPEVM_DIGEST_PROPS>, NodeId> Memo;
+  auto Lookup = [&](NodeId N, const PathFacts &F) -> NodeId {
+    if (F.empty())
+      return Plain[N];
+    auto It = Memo.find(F.key(N));
+    return It == Memo.end() ? NoNode : It->second;
+  };
+  auto Remember = [&](NodeId N, const PathFacts &F, NodeId R) {
+    if (F.empty())
+      Plain[N] = R;
+    else
+      Memo[F.key(N)] = R;
+  };
   struct Frame {
     NodeId N;
     PathFacts F;
@@ -388,15 +455,15 @@ void Specializer::run() {
       Frame &Top = Stack.back();
       if (Top.Stage == 0) {
         Top.F.restrict(G.Below[Top.N]);
-        if (auto It = Memo.find(Top.F.key(Top.N)); It != Memo.end()) {
-          Ret = It->second;
+        if (NodeId Known = Lookup(Top.N, Top.F); Known != NoNode) {
+          Ret = Known;
           Stack.pop_back();
           continue;
         }
         Top.P = plan(Top.N, Top.F);
         if (Top.P.Kind == Plan::Done) {
           Ret = Top.P.Result;
-          Memo[Top.F.key(Top.N)] = Ret;
+          Remember(Top.N, Top.F, Ret);
           Stack.pop_back();
           continue;
         }
@@ -429,7 +496,7 @@ void Specializer::run() {
       case Plan::Done:
         llvm_unreachable("handled at stage 0");
       }
-      Memo[Top.F.key(Top.N)] = Ret;
+      Remember(Top.N, Top.F, Ret);
       Stack.pop_back();
     }
     NewEntry[Op] = Ret;
