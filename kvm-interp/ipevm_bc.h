@@ -272,6 +272,61 @@ static inline int ipevm_cmp_bytes(const u8 *a, const u8 *b, u32 n)
 #define IPEVM_HDR_RULE_COUNT 36
 #define IPEVM_HDR_RESERVED1 40
 
+/* ---------------------------------------------------------------------- */
+/* The signature envelope.                                                */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * A signed artifact is either a DER PKCS#7/CMS SignedData with the bytecode
+ * attached as its id-data content, or, when that blob would exceed the
+ * 65,535 bytes Linux's ASN.1 decoder accepts, an envelope that carries the
+ * bytecode next to a SignedData whose content is detached (as module
+ * signatures are):
+ *
+ *   0        magic "IPEVMSIG"
+ *   8        le32 envelope version (IPEVM_ENVELOPE_VERSION)
+ *   12       le32 payload length P: the bytecode, from its "IPEB" magic
+ *   16       le32 signature length S: DER SignedData without content
+ *   20       the payload, P bytes
+ *   20 + P   the signature, S bytes; nothing follows
+ *
+ * The signature covers exactly the payload bytes.
+ */
+#define IPEVM_ENVELOPE_MAGIC "IPEVMSIG"
+#define IPEVM_ENVELOPE_MAGIC_LEN 8
+#define IPEVM_ENVELOPE_VERSION 1
+#define IPEVM_ENVELOPE_HDR_SIZE 20
+
+/* Whether buf (len bytes, possibly only a prefix) starts with the magic. */
+static inline int ipevm_envelope_magic(const u8 *buf, u32 len)
+{
+	u32 i;
+
+	for (i = 0; i < IPEVM_ENVELOPE_MAGIC_LEN && i < len; i++)
+		if (buf[i] != (u8)IPEVM_ENVELOPE_MAGIC[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * Reads an envelope header (at least IPEVM_ENVELOPE_HDR_SIZE bytes). Returns
+ * the envelope's total length, or 0 if the magic or version is wrong or the
+ * lengths are zero or overflow 32 bits.
+ */
+static inline u32 ipevm_envelope_size(const u8 *hdr, u32 *payload_len,
+				      u32 *sig_len)
+{
+	u32 p = ipevm_rd32(hdr + 12), s = ipevm_rd32(hdr + 16);
+
+	if (!ipevm_envelope_magic(hdr, IPEVM_ENVELOPE_MAGIC_LEN) ||
+	    ipevm_rd32(hdr + 8) != IPEVM_ENVELOPE_VERSION || !p || !s ||
+	    p > 0xffffffffu - IPEVM_ENVELOPE_HDR_SIZE - s)
+		return 0;
+	*payload_len = p;
+	*sig_len = s;
+	return IPEVM_ENVELOPE_HDR_SIZE + p + s;
+}
+
 #ifdef __cplusplus
 static_assert(sizeof(struct ipevm_header) == IPEVM_HEADER_SIZE, "header");
 static_assert(sizeof(struct ipevm_section) == IPEVM_SECTION_SIZE, "section");

@@ -33,6 +33,7 @@ Expected<Artifact> Artifact::fromBytes(std::vector<uint8_t> Bytes,
   A.FileSize = Bytes.size();
   if (isSignedArtifact(Bytes)) {
     A.Signed = true;
+    A.Envelope = ipec::isEnvelope(Bytes);
     auto Payload = CertPath.empty() ? extractSignedPayload(Bytes)
                                     : verifySignedArtifact(Bytes, CertPath);
     if (!Payload)
@@ -55,10 +56,10 @@ Expected<Artifact> Artifact::fromBytes(std::vector<uint8_t> Bytes,
                              CostLimit, Scratch.data(),
                              uint32_t(Scratch.size()), A.Prog.get(), &Diag);
   if (E != IPEVM_E_OK)
-    return createStringError(
-        std::errc::bad_message,
-        "invalid bytecode: %s at offset %u (%s)", ipevm_strerror(E),
-        unsigned(Diag.offset), errnoNameFor(E).str().c_str());
+    return createStringError(std::errc::bad_message,
+                             "invalid bytecode: %s at offset %u (%s)",
+                             ipevm_strerror(E), unsigned(Diag.offset),
+                             errnoNameFor(E).str().c_str());
   return A;
 }
 
@@ -80,8 +81,7 @@ static std::string str(const ipevm_prog &P, const uint8_t *Ref) {
   return std::string(reinterpret_cast<const char *>(P.strtab) + Off, Len);
 }
 
-std::optional<RuleSource> ipec::ruleSource(const ipevm_prog &P,
-                                           uint32_t Rule) {
+std::optional<RuleSource> ipec::ruleSource(const ipevm_prog &P, uint32_t Rule) {
   if (!P.srcmap || Rule >= P.rule_count)
     return std::nullopt;
   const uint8_t *E = P.srcmap + size_t(Rule) * IPEVM_SRCMAP_SIZE;

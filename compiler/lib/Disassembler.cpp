@@ -19,10 +19,14 @@ struct TableView {
 TableView table(const ipevm_prog &P, unsigned I) {
   const uint8_t *D = P.tables + 4 + size_t(I) * IPEVM_TABLE_SIZE;
   uint32_t AlgOff = ipevm_rd32(D), AlgLen = ipevm_rd32(D + 4);
-  return {std::string(reinterpret_cast<const char *>(P.strtab) + AlgOff,
-                      AlgLen),
-          ipevm_rd32(D + 8),  ipevm_rd32(D + 12), ipevm_rd32(D + 16),
-          ipevm_rd32(D + 20), ipevm_rd32(D + 24), ipevm_rd32(D + 28)};
+  return {
+      std::string(reinterpret_cast<const char *>(P.strtab) + AlgOff, AlgLen),
+      ipevm_rd32(D + 8),
+      ipevm_rd32(D + 12),
+      ipevm_rd32(D + 16),
+      ipevm_rd32(D + 20),
+      ipevm_rd32(D + 24),
+      ipevm_rd32(D + 28)};
 }
 
 std::string origin(const ipevm_prog &P, unsigned Flags, uint32_t Rule) {
@@ -47,9 +51,11 @@ void ipec::disassemble(const Artifact &A, raw_ostream &OS) {
      << P.version[2] << "\n";
   OS << "format " << IPEVM_FORMAT_VERSION << ", " << P.size
      << " bytes of bytecode"
-     << (A.isSigned() ? ", signed (" + std::to_string(A.fileSize()) +
-                            " bytes with signature)"
-                      : std::string(", unsigned"))
+     << (A.isSigned()
+             ? std::string(A.isEnvelope() ? ", signed, envelope ("
+                                          : ", signed (") +
+                   std::to_string(A.fileSize()) + " bytes with signature)"
+             : std::string(", unsigned"))
      << "\n";
   OS << "rules " << P.rule_count << ", instructions " << P.insn_count
      << ", tables " << P.table_count << ", source map "
@@ -121,8 +127,7 @@ void ipec::disassemble(const Artifact &A, raw_ostream &OS) {
   }
 
   if (P.source) {
-    OS << "\nembedded source (canonical IPL, " << P.source_size
-       << " bytes):\n";
+    OS << "\nembedded source (canonical IPL, " << P.source_size << " bytes):\n";
     OS << StringRef(reinterpret_cast<const char *>(P.source), P.source_size);
   }
 

@@ -7,7 +7,9 @@
 //  - SignedData version 1 or 3, SignerInfo version matching it;
 //  - signature algorithm rsaEncryption (6.1 does not know
 //    sha256WithRSAEncryption there), digest sha256;
-//  - eContentType id-data, content attached (IPE passes no detached data);
+//  - eContentType id-data, content attached (IPE passes no detached data),
+//    or detached in our envelope (ipevm_bc.h), which the kernel hands to
+//    verify_pkcs7_signature() as data: the 64 KiB limit is the blob's;
 //  - no authenticated attributes, or all of them; an sMIMECapabilities
 //    attribute is refused outside Authenticode. We emit none.
 // OpenSSL's CMS code gives exactly that for an RSA key with issuer and serial
@@ -18,6 +20,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "ipec/Signing.h"
+
+#include "ipevm_bc.h"
 
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -33,6 +37,7 @@
 
 #include <climits>
 #include <memory>
+#include <optional>
 #include <string>
 
 using namespace ipec;
@@ -241,16 +246,14 @@ Expected<std::vector<uint8_t>> attachedContent(CMS_ContentInfo *Cms) {
 
 } // namespace
 
-Expected<std::vector<uint8_t>> ipec::signPayload(ArrayRef<uint8_t> Payload,
-                                                 StringRef KeyPemPath,
-                                                 StringRef CertPemPath) {
+namespace {
+
+/// Signs Payload: CMS SignedData, SHA-256, RSA, no attributes; the content
+/// attached, or left out (Detached) for the envelope. No size limit here.
+Expected<std::vector<uint8_t>> signCMS(ArrayRef<uint8_t> Payload,
+                                       StringRef KeyPemPath,
+                                       StringRef CertPemPath, bool Detached) {
   ERR_clear_error();
-  // Checked again on the encoded result; this only spares the work.
-  if (Payload.size() > MaxSignedArtifactSize)
-    return makeError("payload of " + Twine(Payload.size()) +
-                     " bytes is too large: the kernel loads signed artifacts "
-                     "of at most " +
-                     Twine(MaxSignedArtifactSize) + " bytes");
   auto KeyOr = loadPrivateKey(KeyPemPath);
   if (!KeyOr)
     return KeyOr.takeError();
@@ -267,48 +270,42 @@ Expected<std::vector<uint8_t>> ipec::signPayload(ArrayRef<uint8_t> Payload,
 
   // Partial, then one explicit signer, so the digest is SHA-256 by choice and
   // not by OpenSSL's default for the key type.
-  CMSPtr Cms(
-      CMS_sign(nullptr, nullptr, nullptr, nullptr, SignFlags | CMS_PARTIAL));
+  unsigned Flags = SignFlags | (Detached ? CMS_DETACHED : 0);
+  CMSPtr Cms(CMS_sign(nullptr, nullptr, nullptr, nullptr, Flags | CMS_PARTIAL));
   if (!Cms)
     return makeError("cannot create CMS SignedData: " + takeOpenSSLErrors());
-  if (!CMS_add1_signer(Cms.get(), Cert, Key, EVP_sha256(), SignFlags))
+  if (!CMS_add1_signer(Cms.get(), Cert, Key, EVP_sha256(), Flags))
     return makeError("cannot add signer '" + CertPemPath +
                      "': " + takeOpenSSLErrors());
   BIOPtr In = readOnlyBIO(Payload);
-  if (!In || CMS_final(Cms.get(), In.get(), nullptr, SignFlags) != 1)
+  if (!In || CMS_final(Cms.get(), In.get(), nullptr, Flags) != 1)
     return makeError("signing failed: " + takeOpenSSLErrors());
 
   BIOPtr Out(BIO_new(BIO_s_mem()));
   if (!Out || i2d_CMS_bio(Out.get(), Cms.get()) != 1)
     return makeError("cannot encode CMS SignedData: " + takeOpenSSLErrors());
-  std::vector<uint8_t> Der = drainBIO(Out.get());
-  if (Der.size() > MaxSignedArtifactSize)
-    return makeError("signed artifact would be " + Twine(Der.size()) +
-                     " bytes (payload " + Twine(Payload.size()) +
-                     " bytes); the kernel loads at most " +
-                     Twine(MaxSignedArtifactSize));
-  return Der;
+  return drainBIO(Out.get());
 }
 
+/// Checks Cms's signature with CertPemPath as the only trust anchor, over
+/// its attached content or over DetachedContent; returns the content.
 Expected<std::vector<uint8_t>>
-ipec::verifySignedArtifact(ArrayRef<uint8_t> Der, StringRef CertPemPath) {
-  ERR_clear_error();
-  if (Der.size() > MaxSignedArtifactSize)
-    return makeError("artifact is " + Twine(Der.size()) +
-                     " bytes; the kernel loads at most " +
-                     Twine(MaxSignedArtifactSize));
-  auto CmsOr = parseSignedData(Der);
-  if (!CmsOr)
-    return CmsOr.takeError();
-  CMS_ContentInfo *Cms = CmsOr->get();
+verifyCMS(CMS_ContentInfo *Cms, StringRef CertPemPath,
+          std::optional<ArrayRef<uint8_t>> DetachedContent) {
   // The kernel refuses anything else for VERIFYING_UNSPECIFIED_SIGNATURE.
   const ASN1_OBJECT *Type = CMS_get0_eContentType(Cms);
   if (OBJ_obj2nid(Type) != NID_pkcs7_data)
     return makeError("content type is not id-data (it is " + oidText(Type) +
                      ")");
+  ASN1_OCTET_STRING **Content = CMS_get0_content(Cms);
+  bool Attached = Content && *Content;
   // Checked before CMS_verify, which would only say "no content".
-  if (auto ContentOr = attachedContent(Cms); !ContentOr)
-    return ContentOr.takeError();
+  if (!DetachedContent && !Attached)
+    return makeError("artifact has detached content; the payload must be "
+                     "attached to the signature");
+  if (DetachedContent && Attached)
+    return makeError("the envelope's signature has content attached; it "
+                     "must be detached");
 
   auto CertOr = loadCertificate(CertPemPath);
   if (!CertOr)
@@ -335,9 +332,10 @@ ipec::verifySignedArtifact(ArrayRef<uint8_t> Der, StringRef CertPemPath) {
     return makeError("cannot set up trust store: " + takeOpenSSLErrors());
 
   BIOPtr Out(BIO_new(BIO_s_mem()));
-  if (!Out)
+  BIOPtr Data = DetachedContent ? readOnlyBIO(*DetachedContent) : nullptr;
+  if (!Out || (DetachedContent && !Data))
     return makeError("out of memory: " + takeOpenSSLErrors());
-  if (CMS_verify(Cms, Extra.get(), Store.get(), nullptr, Out.get(),
+  if (CMS_verify(Cms, Extra.get(), Store.get(), Data.get(), Out.get(),
                  CMS_BINARY) != 1) {
     unsigned long Last = ERR_peek_last_error();
     if (ERR_GET_LIB(Last) == ERR_LIB_CMS &&
@@ -350,17 +348,148 @@ ipec::verifySignedArtifact(ArrayRef<uint8_t> Der, StringRef CertPemPath) {
   return drainBIO(Out.get());
 }
 
+/// The payload and signature of an envelope, after checking its header.
+struct EnvelopeParts {
+  ArrayRef<uint8_t> Payload, Signature;
+};
+
+Expected<EnvelopeParts> splitEnvelope(ArrayRef<uint8_t> Bytes) {
+  if (Bytes.size() < IPEVM_ENVELOPE_HDR_SIZE ||
+      !ipevm_envelope_magic(Bytes.data(), uint32_t(Bytes.size())))
+    return makeError("artifact is not a signature envelope");
+  uint32_t PayloadLen = 0, SigLen = 0;
+  uint32_t Total = ipevm_envelope_size(Bytes.data(), &PayloadLen, &SigLen);
+  if (!Total)
+    return makeError("signature envelope has a bad header (version " +
+                     Twine(ipevm_rd32(Bytes.data() + 8)) + ", payload " +
+                     Twine(ipevm_rd32(Bytes.data() + 12)) +
+                     " bytes, signature " +
+                     Twine(ipevm_rd32(Bytes.data() + 16)) + " bytes; EBADMSG)");
+  if (Total != Bytes.size())
+    return makeError("signature envelope declares " + Twine(Total) +
+                     " bytes but the artifact has " + Twine(Bytes.size()) +
+                     " (EBADMSG)");
+  return EnvelopeParts{Bytes.slice(IPEVM_ENVELOPE_HDR_SIZE, PayloadLen),
+                       Bytes.slice(IPEVM_ENVELOPE_HDR_SIZE + PayloadLen)};
+}
+
+void put32(std::vector<uint8_t> &Out, uint32_t V) {
+  for (int I = 0; I < 4; ++I)
+    Out.push_back(uint8_t(V >> (8 * I)));
+}
+
+} // namespace
+
+Expected<std::vector<uint8_t>> ipec::signPayload(ArrayRef<uint8_t> Payload,
+                                                 StringRef KeyPemPath,
+                                                 StringRef CertPemPath) {
+  // Checked again on the encoded result; this only spares the work.
+  if (Payload.size() > MaxSignedArtifactSize)
+    return makeError("payload of " + Twine(Payload.size()) +
+                     " bytes is too large: the kernel loads signed artifacts "
+                     "of at most " +
+                     Twine(MaxSignedArtifactSize) +
+                     " bytes with the signature attached (use the envelope)");
+  auto Der = signCMS(Payload, KeyPemPath, CertPemPath, /*Detached=*/false);
+  if (!Der)
+    return Der.takeError();
+  if (Der->size() > MaxSignedArtifactSize)
+    return makeError("signed artifact would be " + Twine(Der->size()) +
+                     " bytes (payload " + Twine(Payload.size()) +
+                     " bytes); the kernel loads at most " +
+                     Twine(MaxSignedArtifactSize) +
+                     " with the signature attached (use the envelope)");
+  return Der;
+}
+
+Expected<std::vector<uint8_t>>
+ipec::signPayloadEnvelope(ArrayRef<uint8_t> Payload, StringRef KeyPemPath,
+                          StringRef CertPemPath) {
+  if (Payload.size() > MaxEnvelopePayloadSize)
+    return makeError("payload of " + Twine(Payload.size()) +
+                     " bytes is too large: the kernel loads at most " +
+                     Twine(MaxEnvelopePayloadSize) + " bytes");
+  auto Sig = signCMS(Payload, KeyPemPath, CertPemPath, /*Detached=*/true);
+  if (!Sig)
+    return Sig.takeError();
+  std::vector<uint8_t> Out(IPEVM_ENVELOPE_MAGIC,
+                           IPEVM_ENVELOPE_MAGIC + IPEVM_ENVELOPE_MAGIC_LEN);
+  put32(Out, IPEVM_ENVELOPE_VERSION);
+  put32(Out, uint32_t(Payload.size()));
+  put32(Out, uint32_t(Sig->size()));
+  Out.insert(Out.end(), Payload.begin(), Payload.end());
+  Out.insert(Out.end(), Sig->begin(), Sig->end());
+  return Out;
+}
+
+Expected<std::vector<uint8_t>> ipec::signArtifact(ArrayRef<uint8_t> Payload,
+                                                  StringRef KeyPemPath,
+                                                  StringRef CertPemPath,
+                                                  SignatureForm Form) {
+  if (Form == SignatureForm::Envelope)
+    return signPayloadEnvelope(Payload, KeyPemPath, CertPemPath);
+  if (Form == SignatureForm::Attached ||
+      Payload.size() <= MaxSignedArtifactSize) {
+    auto Der = signCMS(Payload, KeyPemPath, CertPemPath, /*Detached=*/false);
+    if (!Der)
+      return Der.takeError();
+    if (Der->size() <= MaxSignedArtifactSize)
+      return Der;
+    if (Form == SignatureForm::Attached)
+      return signPayload(Payload, KeyPemPath, CertPemPath);
+  }
+  return signPayloadEnvelope(Payload, KeyPemPath, CertPemPath);
+}
+
+Expected<std::vector<uint8_t>>
+ipec::verifySignedArtifact(ArrayRef<uint8_t> Der, StringRef CertPemPath) {
+  ERR_clear_error();
+  if (isEnvelope(Der)) {
+    auto Parts = splitEnvelope(Der);
+    if (!Parts)
+      return Parts.takeError();
+    auto CmsOr = parseSignedData(Parts->Signature);
+    if (!CmsOr)
+      return CmsOr.takeError();
+    return verifyCMS(CmsOr->get(), CertPemPath, Parts->Payload);
+  }
+  if (Der.size() > MaxSignedArtifactSize)
+    return makeError("artifact is " + Twine(Der.size()) +
+                     " bytes; the kernel loads at most " +
+                     Twine(MaxSignedArtifactSize) +
+                     " with the signature attached");
+  auto CmsOr = parseSignedData(Der);
+  if (!CmsOr)
+    return CmsOr.takeError();
+  return verifyCMS(CmsOr->get(), CertPemPath, std::nullopt);
+}
+
 Expected<std::vector<uint8_t>>
 ipec::extractSignedPayload(ArrayRef<uint8_t> Der) {
   ERR_clear_error();
+  if (isEnvelope(Der)) {
+    auto Parts = splitEnvelope(Der);
+    if (!Parts)
+      return Parts.takeError();
+    if (auto CmsOr = parseSignedData(Parts->Signature); !CmsOr)
+      return CmsOr.takeError();
+    return std::vector<uint8_t>(Parts->Payload.begin(), Parts->Payload.end());
+  }
   auto CmsOr = parseSignedData(Der);
   if (!CmsOr)
     return CmsOr.takeError();
   return attachedContent(CmsOr->get());
 }
 
+bool ipec::isEnvelope(ArrayRef<uint8_t> Bytes) {
+  return Bytes.size() >= IPEVM_ENVELOPE_MAGIC_LEN &&
+         ipevm_envelope_magic(Bytes.data(), uint32_t(Bytes.size()));
+}
+
 bool ipec::isSignedArtifact(ArrayRef<uint8_t> Bytes) {
   ERR_clear_error();
+  if (isEnvelope(Bytes))
+    return true;
   auto CmsOr = parseSignedData(Bytes);
   if (!CmsOr) {
     consumeError(CmsOr.takeError());

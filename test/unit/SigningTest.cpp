@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ipec/Signing.h"
+#include "ipevm_bc.h"
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/ADT/StringRef.h"
@@ -663,6 +664,109 @@ TEST_F(SigningTest, ArtifactMustFitTheKernelDecoder) {
   Msg = errorText(PayloadOr.takeError());
   EXPECT_NE(Msg.find("the kernel loads at most 65535"), std::string::npos)
       << Msg;
+}
+
+// The envelope: bytecode + detached signature, for artifacts the kernel's
+// 64 KiB PKCS#7 limit would refuse.
+TEST_F(SigningTest, EnvelopeSignsLargePayloads) {
+  std::vector<uint8_t> Payload(200000);
+  for (size_t I = 0; I < Payload.size(); ++I)
+    Payload[I] = uint8_t(I * 131 + 7);
+  auto Env = signPayloadEnvelope(Payload, KeyA, CertA);
+  ASSERT_TRUE(bool(Env)) << errorText(Env.takeError());
+  // Header, then the payload verbatim, then the signature.
+  ASSERT_GT(Env->size(), IPEVM_ENVELOPE_HDR_SIZE + Payload.size());
+  EXPECT_TRUE(std::equal(Env->begin(), Env->begin() + 8, "IPEVMSIG"));
+  EXPECT_TRUE(std::equal(Payload.begin(), Payload.end(),
+                         Env->begin() + IPEVM_ENVELOPE_HDR_SIZE));
+  ArrayRef<uint8_t> Sig = ArrayRef<uint8_t>(*Env).drop_front(
+      IPEVM_ENVELOPE_HDR_SIZE + Payload.size());
+  EXPECT_LT(Sig.size(), 4096u) << "the signature carries no content";
+  EXPECT_TRUE(isSignedArtifact(*Env));
+  EXPECT_TRUE(isEnvelope(*Env));
+
+  auto Verified = verifySignedArtifact(*Env, CertA);
+  ASSERT_TRUE(bool(Verified)) << errorText(Verified.takeError());
+  EXPECT_EQ(*Verified, Payload);
+  auto Extracted = extractSignedPayload(*Env);
+  ASSERT_TRUE(bool(Extracted)) << errorText(Extracted.takeError());
+  EXPECT_EQ(*Extracted, Payload);
+
+  // Deterministic, like the attached form.
+  auto Again = signPayloadEnvelope(Payload, KeyA, CertA);
+  ASSERT_TRUE(bool(Again));
+  EXPECT_EQ(*Env, *Again);
+}
+
+TEST_F(SigningTest, EnvelopeTamperingIsDetected) {
+  std::vector<uint8_t> Payload(100000, 'p');
+  auto Env = signPayloadEnvelope(Payload, KeyA, CertA);
+  ASSERT_TRUE(bool(Env)) << errorText(Env.takeError());
+  auto Fails = [&](std::vector<uint8_t> Bytes, const char *Expect) {
+    auto R = verifySignedArtifact(Bytes, CertA);
+    ASSERT_FALSE(bool(R)) << Expect;
+    std::string Msg = errorText(R.takeError());
+    EXPECT_NE(Msg.find(Expect), std::string::npos) << Msg;
+  };
+  std::vector<uint8_t> T = *Env;
+  T[IPEVM_ENVELOPE_HDR_SIZE + 5000] ^= 1;
+  Fails(T, "signature verification failed");
+  T = *Env;
+  T.back() ^= 0x80;
+  Fails(T, "signature verification failed");
+  // Wrong key.
+  auto R = verifySignedArtifact(*Env, CertB);
+  EXPECT_FALSE(bool(R));
+  consumeError(R.takeError());
+  // Lengths that do not add up, a bad version, truncation.
+  T = *Env;
+  T.push_back(0);
+  Fails(T, "declares");
+  T = *Env;
+  T.resize(T.size() - 10);
+  Fails(T, "declares");
+  T = *Env;
+  T[8] = 2;
+  Fails(T, "bad header (version 2");
+  T = *Env;
+  T[12] = T[13] = T[14] = T[15] = 0;
+  Fails(T, "bad header");
+  T.assign(Env->begin(), Env->begin() + 12);
+  Fails(T, "not a signature envelope");
+  // An attached signature inside an envelope is refused, as the kernel does.
+  std::vector<uint8_t> Small = bytes(PolicyText);
+  std::vector<uint8_t> Attached = signA(Small);
+  std::vector<uint8_t> Mixed(IPEVM_ENVELOPE_MAGIC, IPEVM_ENVELOPE_MAGIC + 8);
+  for (uint32_t V : {uint32_t(IPEVM_ENVELOPE_VERSION), uint32_t(Small.size()),
+                     uint32_t(Attached.size())})
+    for (int I = 0; I < 4; ++I)
+      Mixed.push_back(uint8_t(V >> (8 * I)));
+  Mixed.insert(Mixed.end(), Small.begin(), Small.end());
+  Mixed.insert(Mixed.end(), Attached.begin(), Attached.end());
+  Fails(Mixed, "must be detached");
+}
+
+TEST_F(SigningTest, AutoFormPicksAttachedWhenItFits) {
+  std::vector<uint8_t> Small(1000, 's'), Large(70000, 'l');
+  auto A = signArtifact(Small, KeyA, CertA, SignatureForm::Auto);
+  ASSERT_TRUE(bool(A)) << errorText(A.takeError());
+  EXPECT_FALSE(isEnvelope(*A));
+  EXPECT_EQ(*A, signA(Small));
+  auto B = signArtifact(Large, KeyA, CertA, SignatureForm::Auto);
+  ASSERT_TRUE(bool(B)) << errorText(B.takeError());
+  EXPECT_TRUE(isEnvelope(*B));
+  // Near the limit: the payload fits, the attached blob would not.
+  std::vector<uint8_t> Edge(MaxSignedArtifactSize - 100, 'e');
+  auto C = signArtifact(Edge, KeyA, CertA, SignatureForm::Auto);
+  ASSERT_TRUE(bool(C)) << errorText(C.takeError());
+  EXPECT_TRUE(isEnvelope(*C));
+  auto D = signArtifact(Large, KeyA, CertA, SignatureForm::Attached);
+  ASSERT_FALSE(bool(D));
+  EXPECT_NE(errorText(D.takeError()).find("use the envelope"),
+            std::string::npos);
+  auto E = signArtifact(Small, KeyA, CertA, SignatureForm::Envelope);
+  ASSERT_TRUE(bool(E));
+  EXPECT_TRUE(isEnvelope(*E));
 }
 
 } // namespace

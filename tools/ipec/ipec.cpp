@@ -38,8 +38,9 @@ cl::SubCommand VerifyCmd("verify",
 cl::SubCommand DumpCmd("dump", "Print an artifact's header, code, tables and "
                                "the source of each rule");
 cl::SubCommand EvalCmd("eval", "Decide one event with an artifact");
-cl::SubCommand DecompileCmd(
-    "decompile", "Print IPL that decides exactly as an artifact's bytecode");
+cl::SubCommand
+    DecompileCmd("decompile",
+                 "Print IPL that decides exactly as an artifact's bytecode");
 cl::SubCommand TranslateCmd("translate",
                             "Translate an upstream IPE policy to IPL with "
                             "the same decisions");
@@ -70,6 +71,18 @@ cl::opt<bool> Unsigned("unsigned",
                        cl::desc("Write an unsigned artifact (the kernel "
                                 "refuses it; for tests and inspection)"),
                        cl::cat(IpecCat), cl::sub(*cl::TopLevelSubCommand));
+cl::opt<SignatureForm> SigForm(
+    "signature", cl::desc("How the signature travels (default: auto)"),
+    cl::values(
+        clEnumValN(SignatureForm::Auto, "auto",
+                   "attached if the artifact fits the kernel's 64 KiB limit "
+                   "on a PKCS#7 blob, else the envelope"),
+        clEnumValN(SignatureForm::Attached, "attached",
+                   "a PKCS#7 SignedData with the bytecode inside"),
+        clEnumValN(SignatureForm::Envelope, "envelope",
+                   "the bytecode followed by a detached PKCS#7 signature")),
+    cl::init(SignatureForm::Auto), cl::cat(IpecCat),
+    cl::sub(*cl::TopLevelSubCommand));
 cl::opt<bool> SyntaxOnly("fsyntax-only",
                          cl::desc("Check the source and write nothing"),
                          cl::cat(IpecCat), cl::sub(*cl::TopLevelSubCommand));
@@ -89,10 +102,11 @@ cl::list<std::string> WarningOptions(
              "makes all errors, -Werror=<group> one group"),
     cl::value_desc("option"), cl::cat(IpecCat),
     cl::sub(*cl::TopLevelSubCommand), cl::sub(TranslateCmd));
-cl::opt<unsigned> ErrorLimit(
-    "ferror-limit", cl::desc("Stop reporting after <n> errors (0: no limit)"),
-    cl::init(20), cl::value_desc("n"), cl::cat(IpecCat),
-    cl::sub(*cl::TopLevelSubCommand), cl::sub(TranslateCmd));
+cl::opt<unsigned>
+    ErrorLimit("ferror-limit",
+               cl::desc("Stop reporting after <n> errors (0: no limit)"),
+               cl::init(20), cl::value_desc("n"), cl::cat(IpecCat),
+               cl::sub(*cl::TopLevelSubCommand), cl::sub(TranslateCmd));
 cl::opt<DiagnosticFormat> DiagFormat(
     "diagnostics-format", cl::desc("How diagnostics are printed"),
     cl::values(clEnumValN(DiagnosticFormat::Text, "text",
@@ -124,8 +138,7 @@ cl::list<std::string> PrintAfter(
     cl::sub(*cl::TopLevelSubCommand));
 cl::opt<bool> PrintAfterAll("print-after-all",
                             cl::desc("Print the program after every pass"),
-                            cl::cat(IpecCat),
-                            cl::sub(*cl::TopLevelSubCommand));
+                            cl::cat(IpecCat), cl::sub(*cl::TopLevelSubCommand));
 cl::opt<bool> PrintPasses(
     "print-passes",
     cl::desc("List the passes, in order, with the levels that run them"),
@@ -137,8 +150,8 @@ cl::opt<std::string>
          cl::desc("Certificate (PEM): signs with --key, or verifies the "
                   "artifact's signature"),
          cl::value_desc("cert.pem"), cl::cat(IpecCat),
-         cl::sub(*cl::TopLevelSubCommand), cl::sub(VerifyCmd),
-         cl::sub(DumpCmd), cl::sub(EvalCmd), cl::sub(DecompileCmd));
+         cl::sub(*cl::TopLevelSubCommand), cl::sub(VerifyCmd), cl::sub(DumpCmd),
+         cl::sub(EvalCmd), cl::sub(DecompileCmd));
 cl::opt<std::string> DecompileInput(cl::Positional, cl::Required,
                                     cl::desc("<artifact.ipeb>"),
                                     cl::cat(IpecCat), cl::sub(DecompileCmd));
@@ -146,9 +159,10 @@ cl::opt<std::string> DecompileInput(cl::Positional, cl::Required,
 cl::opt<std::string> VerifyInput(cl::Positional, cl::Required,
                                  cl::desc("<artifact.ipeb>"), cl::cat(IpecCat),
                                  cl::sub(VerifyCmd));
-cl::opt<unsigned> CostLimit(
-    "cost-limit", cl::desc("Reject programs whose worst-case cost is higher"),
-    cl::init(DefaultCostLimit), cl::cat(IpecCat), cl::sub(VerifyCmd));
+cl::opt<unsigned>
+    CostLimit("cost-limit",
+              cl::desc("Reject programs whose worst-case cost is higher"),
+              cl::init(DefaultCostLimit), cl::cat(IpecCat), cl::sub(VerifyCmd));
 
 cl::opt<std::string> DumpInput(cl::Positional, cl::Required,
                                cl::desc("<artifact.ipeb>"), cl::cat(IpecCat),
@@ -168,8 +182,7 @@ cl::list<std::string>
               cl::desc("A property of the event, NAME=VALUE (repeatable): "
                        "boot_verified=true, fsverity_digest=sha256:<hex>, "
                        "file=false, ..."),
-              cl::value_desc("name=value"), cl::cat(IpecCat),
-              cl::sub(EvalCmd));
+              cl::value_desc("name=value"), cl::cat(IpecCat), cl::sub(EvalCmd));
 
 enum class TranslateTarget { IPL };
 cl::opt<std::string> TranslateInput(cl::Positional, cl::Required,
@@ -185,7 +198,8 @@ cl::opt<TranslateTarget>
 /// under share/ipec/stdlib next to the binary's prefix.
 std::string stdlibDir() {
   std::string Exe = sys::fs::getMainExecutable(nullptr, (void *)&stdlibDir);
-  SmallString<256> Installed(sys::path::parent_path(sys::path::parent_path(Exe)));
+  SmallString<256> Installed(
+      sys::path::parent_path(sys::path::parent_path(Exe)));
   sys::path::append(Installed, "share", "ipec", "stdlib");
   if (sys::fs::is_directory(Installed))
     return std::string(Installed);
@@ -296,7 +310,7 @@ int runCompile() {
 
   std::vector<uint8_t> Out = std::move(*Bytecode);
   if (!Unsigned) {
-    auto SignedBlob = signPayload(Out, Key, Cert);
+    auto SignedBlob = signArtifact(Out, Key, Cert, SigForm);
     if (!SignedBlob)
       return userError("ipec", toString(SignedBlob.takeError()));
     Out = std::move(*SignedBlob);
@@ -329,9 +343,9 @@ int runTranslate() {
     return ExitOk;
   }
   if (Error E = writeFileAtomically(
-          Output, ArrayRef<uint8_t>(
-                      reinterpret_cast<const uint8_t *>(IPL->data()),
-                      IPL->size())))
+          Output,
+          ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(IPL->data()),
+                            IPL->size())))
     return userError("ipec", toString(std::move(E)));
   return ExitOk;
 }
@@ -393,8 +407,8 @@ int runEval() {
   ipevm_decision D{};
   ipevm_err E = ipevm_eval(&A->prog(), &Ev, &D);
   if (E != IPEVM_E_OK)
-    return userError(EvalInput, Twine("evaluation failed: ") +
-                                    ipevm_strerror(E));
+    return userError(EvalInput,
+                     Twine("evaluation failed: ") + ipevm_strerror(E));
   outs() << describeDecision(A->prog(), Spec->op(), D) << "\n";
   return ExitOk;
 }

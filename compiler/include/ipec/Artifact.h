@@ -1,7 +1,8 @@
 //===- Artifact.h - Load and check a .ipeb artifact -------------*- C++ -*-===//
 //
-// An artifact on disk is either a CMS SignedData blob whose content is the
-// bytecode, or (only when written with --unsigned) the raw bytecode. Loading
+// An artifact on disk is a CMS SignedData blob whose content is the
+// bytecode, an envelope (ipevm_bc.h) of the bytecode and a detached
+// SignedData, or (only when written with --unsigned) the raw bytecode. Loading
 // always runs the C verifier: a program is never looked at, disassembled or
 // evaluated before ipevm_verify() has accepted it.
 //
@@ -31,18 +32,18 @@ public:
   /// Loads Bytes (the contents of a file). With a CertPath the CMS signature
   /// must verify against that certificate; without one a signed artifact's
   /// content is read unverified.
-  static llvm::Expected<Artifact> fromBytes(std::vector<uint8_t> Bytes,
-                                            llvm::StringRef CertPath = "",
-                                            uint32_t CostLimit =
-                                                DefaultCostLimit);
-  static llvm::Expected<Artifact> fromFile(llvm::StringRef Path,
-                                           llvm::StringRef CertPath = "",
-                                           uint32_t CostLimit =
-                                               DefaultCostLimit);
+  static llvm::Expected<Artifact>
+  fromBytes(std::vector<uint8_t> Bytes, llvm::StringRef CertPath = "",
+            uint32_t CostLimit = DefaultCostLimit);
+  static llvm::Expected<Artifact>
+  fromFile(llvm::StringRef Path, llvm::StringRef CertPath = "",
+           uint32_t CostLimit = DefaultCostLimit);
 
   const ipevm_prog &prog() const { return *Prog; }
   llvm::ArrayRef<uint8_t> bytecode() const { return *Code; }
   bool isSigned() const { return Signed; }
+  /// Signed in the envelope form (bytecode + detached signature).
+  bool isEnvelope() const { return Envelope; }
   size_t fileSize() const { return FileSize; }
 
 private:
@@ -51,6 +52,7 @@ private:
   std::unique_ptr<std::vector<uint8_t>> Code;
   std::unique_ptr<ipevm_prog> Prog;
   bool Signed = false;
+  bool Envelope = false;
   size_t FileSize = 0;
 };
 
