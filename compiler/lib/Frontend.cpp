@@ -9,9 +9,7 @@
 #include "ipec/Frontend.h"
 #include "ipec/IR/Analysis.h"
 
-#include "IPLLexer.h"
-#include "IPLParser.h"
-#include "antlr4-runtime.h"
+#include "IPLParse.h"
 
 #include <map>
 
@@ -25,6 +23,7 @@
 
 using namespace ipec;
 using namespace ipec::grammar;
+using namespace ipec::detail;
 using llvm::SmallString;
 using llvm::SmallVector;
 using llvm::SMLoc;
@@ -32,84 +31,6 @@ using llvm::SMRange;
 using llvm::StringRef;
 
 namespace {
-
-/// Maps ANTLR's code-point indices back to bytes of the source buffer.
-class SourceText {
-public:
-  explicit SourceText(StringRef Buf) : Buf(Buf) {
-    if (llvm::all_of(Buf, [](char C) { return (unsigned char)C < 0x80; }))
-      return;
-    for (size_t I = 0; I < Buf.size(); ++I)
-      if (((unsigned char)Buf[I] & 0xc0) != 0x80)
-        CodePointToByte.push_back(uint32_t(I));
-  }
-
-  size_t byteOffset(size_t CodePoint) const {
-    if (CodePointToByte.empty())
-      return std::min(CodePoint, Buf.size());
-    return CodePoint < CodePointToByte.size() ? CodePointToByte[CodePoint]
-                                              : Buf.size();
-  }
-  SMLoc loc(size_t CodePoint) const {
-    return SMLoc::getFromPointer(Buf.data() + byteOffset(CodePoint));
-  }
-  SMLoc loc(const antlr4::Token *T) const { return loc(T->getStartIndex()); }
-  SMRange range(const antlr4::Token *Start, const antlr4::Token *Stop) const {
-    if (Stop->getStopIndex() + 1 < Start->getStartIndex())
-      Stop = Start;
-    return SMRange(loc(Start), loc(Stop->getStopIndex() + 1));
-  }
-  SMRange range(const antlr4::Token *T) const { return range(T, T); }
-  SMRange range(antlr4::ParserRuleContext *Ctx) const {
-    return range(Ctx->getStart(), Ctx->getStop());
-  }
-  StringRef slice(size_t StartCp, size_t StopCp) const {
-    size_t B = byteOffset(StartCp), E = byteOffset(StopCp + 1);
-    return Buf.slice(B, E);
-  }
-
-  StringRef Buf;
-
-private:
-  std::vector<uint32_t> CodePointToByte;
-};
-
-class SyntaxErrorListener : public antlr4::BaseErrorListener {
-public:
-  SyntaxErrorListener(const SourceText &Text, DiagnosticEngine &Diags)
-      : Text(Text), Diags(Diags) {}
-
-  void syntaxError(antlr4::Recognizer *, antlr4::Token *Bad, size_t Line,
-                   size_t Column, const std::string &Msg,
-                   std::exception_ptr) override {
-    if (!Bad) {
-      // The lexer has a catch-all token, so this is only a fallback.
-      SMLoc L = Diags.sourceMgr().FindLocForLineAndColumn(
-          Diags.sourceMgr().getMainFileID(), unsigned(Line),
-          unsigned(Column + 1));
-      Diags.report(DiagID::err_syntax, L, {Msg});
-      return;
-    }
-    if (Bad->getType() == IPLLexer::ERROR_CHAR) {
-      Diags.report(DiagID::err_unexpected_char, Text.loc(Bad),
-                   {Bad->getText()}, {Text.range(Bad)});
-      return;
-    }
-    std::string Nice = Msg;
-    // ANTLR says "<EOF>"; people say "end of file".
-    size_t P;
-    while ((P = Nice.find("<EOF>")) != std::string::npos)
-      Nice.replace(P, 5, "end of file");
-    Diags.report(DiagID::err_syntax, Text.loc(Bad), {Nice},
-                 Bad->getType() == antlr4::Token::EOF
-                     ? llvm::ArrayRef<SMRange>()
-                     : llvm::ArrayRef<SMRange>(Text.range(Bad)));
-  }
-
-private:
-  const SourceText &Text;
-  DiagnosticEngine &Diags;
-};
 
 /// Names that stand for several operations.
 struct OpGroup {
@@ -120,63 +41,6 @@ const OpGroup BuiltinGroups[] = {
     {"exec_any", (1u << IPEVM_OP_EXECUTE) | (1u << IPEVM_OP_MMAP_EXEC) |
                      (1u << IPEVM_OP_MPROTECT_EXEC)},
 };
-
-/// One parsed source file and the ANTLR objects its tree lives in.
-struct ParsedFile {
-  std::string Name;
-  std::unique_ptr<SourceText> Text;
-  std::unique_ptr<antlr4::ANTLRInputStream> Input;
-  std::unique_ptr<SyntaxErrorListener> Listener;
-  std::unique_ptr<IPLLexer> Lexer;
-  std::unique_ptr<antlr4::CommonTokenStream> Tokens;
-  std::unique_ptr<IPLParser> Parser;
-  std::vector<IPLParser::StatementContext *> Statements;
-  IPLParser::HeaderContext *Header = nullptr;
-  /// Included with <...>, directly or through another such file: a library.
-  bool System = false;
-};
-
-/// Parses buffer BufferID: a policy (with header) or, when Main is false, a
-/// module for include. Returns null if there were errors.
-std::unique_ptr<ParsedFile> parseFile(unsigned BufferID, bool Main,
-                                      DiagnosticEngine &Diags) {
-  const llvm::MemoryBuffer *Buf = Diags.sourceMgr().getMemoryBuffer(BufferID);
-  StringRef Src = Buf->getBuffer();
-  size_t Nul = Src.find('\0');
-  if (Nul != StringRef::npos) {
-    Diags.report(DiagID::err_nul_byte,
-                 SMLoc::getFromPointer(Src.data() + Nul));
-    return nullptr;
-  }
-  auto F = std::make_unique<ParsedFile>();
-  F->Name = Buf->getBufferIdentifier().str();
-  F->Text = std::make_unique<SourceText>(Src);
-  try {
-    F->Input = std::make_unique<antlr4::ANTLRInputStream>(Src.str());
-  } catch (const std::exception &) {
-    Diags.report(DiagID::err_invalid_utf8, SMLoc::getFromPointer(Src.data()));
-    return nullptr;
-  }
-  unsigned ErrorsBefore = Diags.errorCount();
-  F->Listener = std::make_unique<SyntaxErrorListener>(*F->Text, Diags);
-  F->Lexer = std::make_unique<IPLLexer>(F->Input.get());
-  F->Lexer->removeErrorListeners();
-  F->Lexer->addErrorListener(F->Listener.get());
-  F->Tokens = std::make_unique<antlr4::CommonTokenStream>(F->Lexer.get());
-  F->Parser = std::make_unique<IPLParser>(F->Tokens.get());
-  F->Parser->removeErrorListeners();
-  F->Parser->addErrorListener(F->Listener.get());
-  if (Main) {
-    IPLParser::PolicyContext *Tree = F->Parser->policy();
-    F->Header = Tree->header();
-    F->Statements = Tree->statement();
-  } else {
-    F->Statements = F->Parser->module()->statement();
-  }
-  if (Diags.errorCount() != ErrorsBefore)
-    return nullptr;
-  return F;
-}
 
 /// Lowers parse trees without syntax errors to the IR.
 class Lowering {
@@ -365,7 +229,7 @@ std::string Lowering::oneLine(antlr4::ParserRuleContext *Ctx) const {
 }
 
 std::optional<ir::Policy> Lowering::run(unsigned MainBuffer) {
-  auto Main = parseFile(MainBuffer, /*Main=*/true, Diags);
+  auto Main = parseFile(MainBuffer, ParseAs::Policy, Diags);
   if (!Main)
     return std::nullopt;
   Cur = Main.get();
@@ -472,7 +336,7 @@ void Lowering::includeDecl(IPLParser::IncludeDeclContext *I) {
     return;
   }
   unsigned Id = Diags.sourceMgr().AddNewSourceBuffer(std::move(*Buf), Loc);
-  auto F = parseFile(Id, /*Main=*/false, Diags);
+  auto F = parseFile(Id, ParseAs::Module, Diags);
   if (!F)
     return;
   ParsedFile *Parent = Cur;
