@@ -24,6 +24,48 @@ statement
   | setDecl
   | groupDecl
   | includeDecl
+  | macroDecl
+  | macroStmt
+  ;
+
+// Macros: templates expanded where they are used, with parameters bound to
+// values resolved at the call site.
+//   macro verity_signed(root) = dmverity.roothash == root and dmverity.signature;
+//   macro trusted(ops, tools) { allow ops if fsverity.digest in tools; }
+macroDecl
+  : 'macro' name=IDENT '(' macroParams? ')'
+    ( '=' body=cond ';'
+    | '{' macroBodyStatement* '}'
+    )
+  ;
+
+macroParams
+  : IDENT (',' IDENT)*
+  ;
+
+// What a rule macro's body holds.
+macroBodyStatement
+  : defaultDecl
+  | ruleDecl
+  | macroStmt
+  ;
+
+// trusted(exec_any, release_tools);
+macroStmt
+  : macroCall ';'
+  ;
+
+macroCall
+  : name=IDENT '(' (macroArg (',' macroArg)*)? ')'
+  ;
+
+// An argument's meaning comes from where the macro uses its parameter: a
+// name may be an operation, a group, a set, a constant or a condition.
+macroArg
+  : DIGEST                          # digestArg
+  | setLiteral                      # setArg
+  | cond                            # condArg
+  | '(' opList ')'                  # opsArg
   ;
 
 // group userland = execute, mmap_exec;
@@ -83,6 +125,7 @@ cond
   | cond 'and' cond                 # andCond
   | cond 'or' cond                  # orCond
   | '(' cond ')'                    # parenCond
+  | macroCall                       # callCond
   | propRef op=('==' | '!=') value  # compareCond
   | propRef 'in' setRef             # inCond
   | propRef                         # boolCond
@@ -112,7 +155,8 @@ DIGEST  : [a-zA-Z] [a-zA-Z0-9_-]* ':' HEXDIGIT+ ;
 IDENT   : [a-zA-Z_] [a-zA-Z0-9_]* ;
 NUMBER  : DIGITS ;
 
-LINE_COMMENT : ('#' | '//') ~[\r\n]* -> skip ;
+// Comments are kept (off the parser's channel) for ipec fmt.
+LINE_COMMENT : ('#' | '//') ~[\r\n]* -> channel(HIDDEN) ;
 WS           : [ \t\r\n\f]+ -> skip ;
 // Anything else becomes a token the parser rejects with a located error.
 ERROR_CHAR   : . ;

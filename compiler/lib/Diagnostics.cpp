@@ -126,6 +126,18 @@ void DiagnosticEngine::report(DiagID Id, SMLoc Loc, ArrayRef<std::string> Args,
   else
     emitText(Sev, Loc, Group.empty() ? Msg : Msg + " [-W" + Group.str() + "]",
              Ranges);
+  if (Sev == Severity::Note)
+    return;
+  for (auto It = Context.rbegin(); It != Context.rend(); ++It) {
+    std::string Note = format(It->Id, It->Args);
+    SmallVector<SMRange, 1> R;
+    if (It->Range.isValid())
+      R.push_back(It->Range);
+    if (Format == DiagnosticFormat::JSON)
+      emitJSON(Severity::Note, "", It->Loc, Note, R);
+    else
+      emitText(Severity::Note, It->Loc, Note, R);
+  }
 }
 
 void DiagnosticEngine::emitText(Severity Sev, SMLoc Loc, const std::string &Msg,

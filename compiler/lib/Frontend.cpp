@@ -9,9 +9,7 @@
 #include "ipec/Frontend.h"
 #include "ipec/IR/Analysis.h"
 
-#include "IPLLexer.h"
-#include "IPLParser.h"
-#include "antlr4-runtime.h"
+#include "IPLParse.h"
 
 #include <map>
 
@@ -25,6 +23,7 @@
 
 using namespace ipec;
 using namespace ipec::grammar;
+using namespace ipec::detail;
 using llvm::SmallString;
 using llvm::SmallVector;
 using llvm::SMLoc;
@@ -32,84 +31,6 @@ using llvm::SMRange;
 using llvm::StringRef;
 
 namespace {
-
-/// Maps ANTLR's code-point indices back to bytes of the source buffer.
-class SourceText {
-public:
-  explicit SourceText(StringRef Buf) : Buf(Buf) {
-    if (llvm::all_of(Buf, [](char C) { return (unsigned char)C < 0x80; }))
-      return;
-    for (size_t I = 0; I < Buf.size(); ++I)
-      if (((unsigned char)Buf[I] & 0xc0) != 0x80)
-        CodePointToByte.push_back(uint32_t(I));
-  }
-
-  size_t byteOffset(size_t CodePoint) const {
-    if (CodePointToByte.empty())
-      return std::min(CodePoint, Buf.size());
-    return CodePoint < CodePointToByte.size() ? CodePointToByte[CodePoint]
-                                              : Buf.size();
-  }
-  SMLoc loc(size_t CodePoint) const {
-    return SMLoc::getFromPointer(Buf.data() + byteOffset(CodePoint));
-  }
-  SMLoc loc(const antlr4::Token *T) const { return loc(T->getStartIndex()); }
-  SMRange range(const antlr4::Token *Start, const antlr4::Token *Stop) const {
-    if (Stop->getStopIndex() + 1 < Start->getStartIndex())
-      Stop = Start;
-    return SMRange(loc(Start), loc(Stop->getStopIndex() + 1));
-  }
-  SMRange range(const antlr4::Token *T) const { return range(T, T); }
-  SMRange range(antlr4::ParserRuleContext *Ctx) const {
-    return range(Ctx->getStart(), Ctx->getStop());
-  }
-  StringRef slice(size_t StartCp, size_t StopCp) const {
-    size_t B = byteOffset(StartCp), E = byteOffset(StopCp + 1);
-    return Buf.slice(B, E);
-  }
-
-  StringRef Buf;
-
-private:
-  std::vector<uint32_t> CodePointToByte;
-};
-
-class SyntaxErrorListener : public antlr4::BaseErrorListener {
-public:
-  SyntaxErrorListener(const SourceText &Text, DiagnosticEngine &Diags)
-      : Text(Text), Diags(Diags) {}
-
-  void syntaxError(antlr4::Recognizer *, antlr4::Token *Bad, size_t Line,
-                   size_t Column, const std::string &Msg,
-                   std::exception_ptr) override {
-    if (!Bad) {
-      // The lexer has a catch-all token, so this is only a fallback.
-      SMLoc L = Diags.sourceMgr().FindLocForLineAndColumn(
-          Diags.sourceMgr().getMainFileID(), unsigned(Line),
-          unsigned(Column + 1));
-      Diags.report(DiagID::err_syntax, L, {Msg});
-      return;
-    }
-    if (Bad->getType() == IPLLexer::ERROR_CHAR) {
-      Diags.report(DiagID::err_unexpected_char, Text.loc(Bad),
-                   {Bad->getText()}, {Text.range(Bad)});
-      return;
-    }
-    std::string Nice = Msg;
-    // ANTLR says "<EOF>"; people say "end of file".
-    size_t P;
-    while ((P = Nice.find("<EOF>")) != std::string::npos)
-      Nice.replace(P, 5, "end of file");
-    Diags.report(DiagID::err_syntax, Text.loc(Bad), {Nice},
-                 Bad->getType() == antlr4::Token::EOF
-                     ? llvm::ArrayRef<SMRange>()
-                     : llvm::ArrayRef<SMRange>(Text.range(Bad)));
-  }
-
-private:
-  const SourceText &Text;
-  DiagnosticEngine &Diags;
-};
 
 /// Names that stand for several operations.
 struct OpGroup {
@@ -120,61 +41,6 @@ const OpGroup BuiltinGroups[] = {
     {"exec_any", (1u << IPEVM_OP_EXECUTE) | (1u << IPEVM_OP_MMAP_EXEC) |
                      (1u << IPEVM_OP_MPROTECT_EXEC)},
 };
-
-/// One parsed source file and the ANTLR objects its tree lives in.
-struct ParsedFile {
-  std::string Name;
-  std::unique_ptr<SourceText> Text;
-  std::unique_ptr<antlr4::ANTLRInputStream> Input;
-  std::unique_ptr<SyntaxErrorListener> Listener;
-  std::unique_ptr<IPLLexer> Lexer;
-  std::unique_ptr<antlr4::CommonTokenStream> Tokens;
-  std::unique_ptr<IPLParser> Parser;
-  std::vector<IPLParser::StatementContext *> Statements;
-  IPLParser::HeaderContext *Header = nullptr;
-};
-
-/// Parses buffer BufferID: a policy (with header) or, when Main is false, a
-/// module for include. Returns null if there were errors.
-std::unique_ptr<ParsedFile> parseFile(unsigned BufferID, bool Main,
-                                      DiagnosticEngine &Diags) {
-  const llvm::MemoryBuffer *Buf = Diags.sourceMgr().getMemoryBuffer(BufferID);
-  StringRef Src = Buf->getBuffer();
-  size_t Nul = Src.find('\0');
-  if (Nul != StringRef::npos) {
-    Diags.report(DiagID::err_nul_byte,
-                 SMLoc::getFromPointer(Src.data() + Nul));
-    return nullptr;
-  }
-  auto F = std::make_unique<ParsedFile>();
-  F->Name = Buf->getBufferIdentifier().str();
-  F->Text = std::make_unique<SourceText>(Src);
-  try {
-    F->Input = std::make_unique<antlr4::ANTLRInputStream>(Src.str());
-  } catch (const std::exception &) {
-    Diags.report(DiagID::err_invalid_utf8, SMLoc::getFromPointer(Src.data()));
-    return nullptr;
-  }
-  unsigned ErrorsBefore = Diags.errorCount();
-  F->Listener = std::make_unique<SyntaxErrorListener>(*F->Text, Diags);
-  F->Lexer = std::make_unique<IPLLexer>(F->Input.get());
-  F->Lexer->removeErrorListeners();
-  F->Lexer->addErrorListener(F->Listener.get());
-  F->Tokens = std::make_unique<antlr4::CommonTokenStream>(F->Lexer.get());
-  F->Parser = std::make_unique<IPLParser>(F->Tokens.get());
-  F->Parser->removeErrorListeners();
-  F->Parser->addErrorListener(F->Listener.get());
-  if (Main) {
-    IPLParser::PolicyContext *Tree = F->Parser->policy();
-    F->Header = Tree->header();
-    F->Statements = Tree->statement();
-  } else {
-    F->Statements = F->Parser->module()->statement();
-  }
-  if (Diags.errorCount() != ErrorsBefore)
-    return nullptr;
-  return F;
-}
 
 /// Lowers parse trees without syntax errors to the IR.
 class Lowering {
@@ -193,14 +59,20 @@ private:
   void ruleDecl(IPLParser::RuleDeclContext *R);
   void setDecl(IPLParser::SetDeclContext *S);
   void groupDecl(IPLParser::GroupDeclContext *G);
+  void macroDecl(IPLParser::MacroDeclContext *M);
+  void macroStmt(IPLParser::MacroStmtContext *S);
+  std::optional<ir::Expr> callCond(IPLParser::MacroCallContext *Call);
+  void checkUnusedMacros();
   std::optional<std::vector<ir::Digest>>
   setLiteral(IPLParser::SetLiteralContext *L);
   std::optional<std::vector<ir::Digest>> setRef(IPLParser::SetRefContext *R);
   std::optional<std::vector<ir::Digest>> namedSet(antlr4::Token *Name);
+  std::optional<std::vector<ir::Digest>> constant(antlr4::Token *Name);
   std::optional<ir::Expr> inCond(IPLParser::InCondContext *C);
   void checkUnusedSets();
   void checkShadowedRules();
   std::optional<ir::OpMask> opList(IPLParser::OpListContext *L);
+  std::optional<ir::OpMask> opName(antlr4::Token *T);
   std::optional<ir::Expr> cond(IPLParser::CondContext *C);
   std::optional<ir::Expr> compare(IPLParser::CompareCondContext *C);
   std::optional<unsigned> property(IPLParser::PropRefContext *P);
@@ -211,6 +83,7 @@ private:
   void defines();
   void checkDefaults(IPLParser::HeaderContext *H);
   ir::SourceLoc sourceLoc(antlr4::Token *T) const;
+  ir::SourceLoc sourceLoc(SMLoc L) const;
   std::string oneLine(antlr4::ParserRuleContext *Ctx) const;
   static ir::Action action(IPLParser::ActionContext *A, antlr4::Token *Audit) {
     return {A->getStart()->getText() == "allow", Audit != nullptr};
@@ -225,8 +98,17 @@ private:
   llvm::StringSet<> Included;
   std::vector<std::string> IncludeStack;
   ir::Policy P;
-  /// User-defined operation groups, and where each was declared.
-  llvm::StringMap<std::pair<ir::OpMask, SMLoc>> Groups;
+  /// Each set and group is numbered in order of declaration (from 1; -D
+  /// values are 0) so that a macro's body sees only those declared before
+  /// the macro.
+  unsigned DeclSeq = 0;
+  struct Group {
+    ir::OpMask Ops;
+    SMLoc Loc;
+    unsigned Seq;
+  };
+  /// User-defined operation groups.
+  llvm::StringMap<Group> Groups;
   /// Where each rule of P was written.
   std::vector<SMRange> RuleRanges;
   std::array<SMLoc, IPEVM_OP_COUNT> PerOpLoc;
@@ -236,17 +118,94 @@ private:
     std::vector<ir::Digest> Digests;
     SMRange Name; ///< Where it was declared (a token's file may be gone).
     bool Used = false;
+    unsigned Seq = 0;
   };
   /// Sets in order of declaration, and by name.
   std::vector<std::string> SetOrder;
   llvm::StringMap<NamedSet> Sets;
+
+  // Macros. A body is lowered at each use, in the scope of its definition;
+  // each parameter is bound to its argument, which is resolved in the scope
+  // of the call, once per kind of use.
+  struct MacroDef {
+    IPLParser::MacroDeclContext *Decl;
+    ParsedFile *File;
+    std::vector<std::string> Params;
+    unsigned Scope; ///< Sees the sets and groups numbered below this.
+    SMRange Name;
+    bool Used = false;
+  };
+  std::vector<std::string> MacroOrder;
+  llvm::StringMap<MacroDef> Macros;
+
+  enum class ArgKind { Cond, Ops, Digest, Set };
+  struct Frame;
+  struct Binding {
+    std::string Param, Macro;
+    IPLParser::MacroArgContext *Arg;
+    ParsedFile *File; ///< Where the argument was written,
+    Frame *Env;       ///< and in which macro's body (null: outside any).
+    std::optional<std::optional<ir::Expr>> Cond;
+    std::optional<std::optional<ir::OpMask>> Ops;
+    std::optional<std::optional<std::vector<ir::Digest>>> Digest, Set;
+  };
+  struct Frame {
+    const MacroDef *Macro;
+    std::string Name;
+    SMLoc CallLoc;
+    std::vector<Binding *> Args;
+    std::vector<std::unique_ptr<Binding>> Owned;
+  };
+  /// The macro whose body is being lowered (its parameters and scope apply).
+  Frame *Env = nullptr;
+  /// The expansions in progress, outermost first.
+  std::vector<Frame *> Expanding;
+  /// The expansion context of each rule of P, for warnings found later.
+  std::vector<std::vector<DiagnosticEngine::ContextNote>> RuleContexts;
+
+  bool visible(unsigned Seq) const { return !Env || Seq < Env->Macro->Scope; }
+  void reportDeclaredAfterMacro(StringRef Name, SMLoc Decl);
+  Binding *param(StringRef Name) const;
+  template <typename Fn> auto inArgScope(Binding &B, Fn F) -> decltype(F());
+  void wrongArgKind(Binding &B, ArgKind K, SMLoc Use);
+  std::optional<ir::Expr> argCond(Binding &B, SMLoc Use);
+  std::optional<ir::OpMask> argOps(Binding &B, SMLoc Use);
+  std::optional<std::vector<ir::Digest>> argDigests(Binding &B, ArgKind K,
+                                                    SMLoc Use);
+  const MacroDef *beginExpansion(IPLParser::MacroCallContext *Call, bool Rule,
+                                 Frame &F);
+  void endExpansion(ParsedFile *File, Frame *OldEnv);
 };
+
+/// The single name an argument or condition is, if it is one: 'x' or '(x)'.
+antlr4::Token *singleName(IPLParser::CondContext *C) {
+  while (auto *P = dynamic_cast<IPLParser::ParenCondContext *>(C))
+    C = P->cond();
+  auto *B = dynamic_cast<IPLParser::BoolCondContext *>(C);
+  if (!B || B->propRef()->IDENT().size() != 1)
+    return nullptr;
+  return B->propRef()->IDENT(0)->getSymbol();
+}
+
+antlr4::Token *singleName(IPLParser::MacroArgContext *A) {
+  auto *C = dynamic_cast<IPLParser::CondArgContext *>(A);
+  return C ? singleName(C->cond()) : nullptr;
+}
 
 } // namespace
 
 ir::SourceLoc Lowering::sourceLoc(antlr4::Token *T) const {
   auto LC = Diags.sourceMgr().getLineAndColumn(text().loc(T));
   return {Cur->Name, LC.first, LC.second};
+}
+
+ir::SourceLoc Lowering::sourceLoc(SMLoc L) const {
+  llvm::SourceMgr &SM = Diags.sourceMgr();
+  auto LC = SM.getLineAndColumn(L);
+  return {SM.getMemoryBuffer(SM.FindBufferContainingLoc(L))
+              ->getBufferIdentifier()
+              .str(),
+          LC.first, LC.second};
 }
 
 /// The tokens of Ctx joined as written, with each run of blanks and comments
@@ -270,7 +229,7 @@ std::string Lowering::oneLine(antlr4::ParserRuleContext *Ctx) const {
 }
 
 std::optional<ir::Policy> Lowering::run(unsigned MainBuffer) {
-  auto Main = parseFile(MainBuffer, /*Main=*/true, Diags);
+  auto Main = parseFile(MainBuffer, ParseAs::Policy, Diags);
   if (!Main)
     return std::nullopt;
   Cur = Main.get();
@@ -285,6 +244,7 @@ std::optional<ir::Policy> Lowering::run(unsigned MainBuffer) {
   Cur = Files.front().get();
   checkDefaults(Cur->Header);
   checkUnusedSets();
+  checkUnusedMacros();
   checkShadowedRules();
   if (Diags.hasErrors())
     return std::nullopt;
@@ -304,6 +264,10 @@ void Lowering::statements(ParsedFile &F) {
       groupDecl(G);
     else if (auto *I = S->includeDecl())
       includeDecl(I);
+    else if (auto *M = S->macroDecl())
+      macroDecl(M);
+    else if (auto *MS = S->macroStmt())
+      macroStmt(MS);
   }
 }
 
@@ -372,11 +336,12 @@ void Lowering::includeDecl(IPLParser::IncludeDeclContext *I) {
     return;
   }
   unsigned Id = Diags.sourceMgr().AddNewSourceBuffer(std::move(*Buf), Loc);
-  auto F = parseFile(Id, /*Main=*/false, Diags);
+  auto F = parseFile(Id, ParseAs::Module, Diags);
   if (!F)
     return;
   ParsedFile *Parent = Cur;
   ParsedFile &Child = *F;
+  Child.System = System || Parent->System;
   Files.push_back(std::move(F));
   IncludeStack.push_back(Found);
   statements(Child);
@@ -458,45 +423,62 @@ std::optional<ir::OpMask> Lowering::opList(IPLParser::OpListContext *L) {
   for (auto *OpCtx : L->opName()) {
     antlr4::Token *T = OpCtx->getStart();
     std::string Name = T->getText();
-    ir::OpMask M = 0;
-    if (auto Op = ir::opByName(Name))
-      M = 1u << *Op;
-    for (const OpGroup &G : BuiltinGroups)
-      if (G.Name == Name)
-        M = G.Ops;
-    if (auto It = Groups.find(Name); It != Groups.end())
-      M = It->second.first;
+    std::optional<ir::OpMask> M;
+    if (Binding *B = param(Name))
+      M = argOps(*B, text().loc(T));
+    else
+      M = opName(T);
     if (!M) {
-      Diags.report(DiagID::err_unknown_operation, text().loc(T), {Name},
-                   {text().range(T)});
-      llvm::SmallVector<StringRef, 16> Names;
-      for (unsigned Op = 0; Op < IPEVM_OP_COUNT; ++Op)
-        Names.push_back(ir::opName(Op));
-      for (const OpGroup &G : BuiltinGroups)
-        Names.push_back(G.Name);
-      for (const auto &G : Groups)
-        Names.push_back(G.getKey());
-      StringRef S = suggestName(Name, Names);
-      if (!S.empty())
-        Diags.report(DiagID::note_did_you_mean, text().loc(T), {S.str()});
       Ok = false;
       continue;
     }
-    if (Mask & M)
+    if (Mask & *M)
       Diags.report(DiagID::warn_duplicate_operation, text().loc(T), {Name},
                    {text().range(T)});
-    Mask |= M;
+    Mask |= *M;
   }
   if (!Ok)
     return std::nullopt;
   return Mask;
 }
 
+/// An operation or a group, by name.
+std::optional<ir::OpMask> Lowering::opName(antlr4::Token *T) {
+  std::string Name = T->getText();
+  if (auto Op = ir::opByName(Name))
+    return 1u << *Op;
+  for (const OpGroup &G : BuiltinGroups)
+    if (G.Name == Name)
+      return G.Ops;
+  auto It = Groups.find(Name);
+  if (It != Groups.end() && visible(It->second.Seq))
+    return It->second.Ops;
+  Diags.report(DiagID::err_unknown_operation, text().loc(T), {Name},
+               {text().range(T)});
+  if (It != Groups.end()) {
+    reportDeclaredAfterMacro(Name, It->second.Loc);
+    return std::nullopt;
+  }
+  llvm::SmallVector<StringRef, 16> Names;
+  for (unsigned Op = 0; Op < IPEVM_OP_COUNT; ++Op)
+    Names.push_back(ir::opName(Op));
+  for (const OpGroup &G : BuiltinGroups)
+    Names.push_back(G.Name);
+  for (const auto &G : Groups)
+    if (visible(G.getValue().Seq))
+      Names.push_back(G.getKey());
+  StringRef S = suggestName(Name, Names);
+  if (!S.empty())
+    Diags.report(DiagID::note_did_you_mean, text().loc(T), {S.str()});
+  return std::nullopt;
+}
+
 void Lowering::defaultDecl(IPLParser::DefaultDeclContext *D) {
   ir::Default Def;
   Def.Present = true;
   Def.Act = action(D->action(), D->audit);
-  Def.Loc = sourceLoc(D->getStart());
+  Def.Loc = Expanding.empty() ? sourceLoc(D->getStart())
+                              : sourceLoc(Expanding.front()->CallLoc);
   SMLoc Here = text().loc(D->getStart());
   SMRange Whole = text().range(D);
 
@@ -542,11 +524,11 @@ void Lowering::groupDecl(IPLParser::GroupDeclContext *G) {
   if (auto It = Groups.find(N); It != Groups.end()) {
     Diags.report(DiagID::err_group_redefined, text().loc(Name), {N},
                  {text().range(Name)});
-    Diags.report(DiagID::note_previous_set, It->second.second);
+    Diags.report(DiagID::note_previous_set, It->second.Loc);
     return;
   }
   if (auto Mask = opList(G->opList()))
-    Groups[N] = {*Mask, text().loc(Name)};
+    Groups[N] = {*Mask, text().loc(Name), ++DeclSeq};
 }
 
 void Lowering::ruleDecl(IPLParser::RuleDeclContext *R) {
@@ -565,8 +547,21 @@ void Lowering::ruleDecl(IPLParser::RuleDeclContext *R) {
   Rule.Cond = std::move(*Cond);
   Rule.Loc = sourceLoc(R->getStart());
   Rule.Text = oneLine(R);
+  if (!Expanding.empty()) {
+    // A rule from a macro takes its place, in order, at the outermost call;
+    // its text says which macros it came through and where it is written.
+    ir::SourceLoc Body = Rule.Loc;
+    Rule.Loc = sourceLoc(Expanding.front()->CallLoc);
+    std::string Chain;
+    for (const Frame *F : Expanding)
+      Chain += (Chain.empty() ? "" : " -> ") + F->Name;
+    Rule.Text += " [macro " + Chain + ", " + Body.File + ":" +
+                 std::to_string(Body.Line) + ":" + std::to_string(Body.Column) +
+                 "]";
+  }
   P.Rules.push_back(std::move(Rule));
   RuleRanges.push_back(text().range(R));
+  RuleContexts.push_back(Diags.context());
 }
 
 std::optional<unsigned> Lowering::property(IPLParser::PropRefContext *Ref) {
@@ -650,15 +645,13 @@ std::optional<ir::Expr> Lowering::compare(IPLParser::CompareCondContext *C) {
     if (auto *NV = dynamic_cast<IPLParser::NameValueContext *>(V)) {
       // A constant: a set of exactly one digest (often from -D).
       antlr4::Token *N = NV->IDENT()->getSymbol();
-      auto Set = namedSet(N);
+      std::optional<std::vector<ir::Digest>> Set;
+      if (Binding *B = param(N->getText()))
+        Set = argDigests(*B, ArgKind::Digest, text().loc(N));
+      else
+        Set = constant(N);
       if (!Set)
         return std::nullopt;
-      if (Set->size() != 1) {
-        Diags.report(DiagID::err_not_one_digest, text().loc(N),
-                     {N->getText(), std::to_string(Set->size())},
-                     {text().range(N)});
-        return std::nullopt;
-      }
       E = ir::Expr::digestIn(*Prop, std::move(*Set));
       return Negate ? ir::Expr::makeNot(std::move(*E)) : std::move(*E);
     }
@@ -708,7 +701,12 @@ std::optional<ir::Expr> Lowering::cond(IPLParser::CondContext *C) {
     return compare(Cmp);
   if (auto *In = dynamic_cast<IPLParser::InCondContext *>(C))
     return inCond(In);
+  if (auto *Call = dynamic_cast<IPLParser::CallCondContext *>(C))
+    return callCond(Call->macroCall());
   if (auto *B = dynamic_cast<IPLParser::BoolCondContext *>(C)) {
+    if (antlr4::Token *N = singleName(B))
+      if (Binding *Bd = param(N->getText()))
+        return argCond(*Bd, text().loc(N));
     auto Prop = property(B->propRef());
     if (!Prop)
       return std::nullopt;
@@ -725,16 +723,37 @@ std::optional<ir::Expr> Lowering::cond(IPLParser::CondContext *C) {
   llvm_unreachable("unhandled condition form");
 }
 
+/// A name compared with '==': a set of exactly one digest.
+std::optional<std::vector<ir::Digest>> Lowering::constant(antlr4::Token *N) {
+  auto Set = namedSet(N);
+  if (Set && Set->size() != 1) {
+    Diags.report(DiagID::err_not_one_digest, text().loc(N),
+                 {N->getText(), std::to_string(Set->size())},
+                 {text().range(N)});
+    return std::nullopt;
+  }
+  return Set;
+}
+
 std::optional<std::vector<ir::Digest>>
 Lowering::namedSet(antlr4::Token *Name) {
+  if (Binding *B = param(Name->getText()))
+    return argDigests(*B, ArgKind::Set, text().loc(Name));
   auto It = Sets.find(Name->getText());
-  if (It != Sets.end()) {
+  if (It != Sets.end() && visible(It->second.Seq)) {
     It->second.Used = true;
     return It->second.Digests;
   }
   Diags.report(DiagID::err_unknown_set, text().loc(Name), {Name->getText()},
                {text().range(Name)});
-  llvm::SmallVector<StringRef, 8> Names(SetOrder.begin(), SetOrder.end());
+  if (It != Sets.end()) {
+    reportDeclaredAfterMacro(Name->getText(), It->second.Name.Start);
+    return std::nullopt;
+  }
+  llvm::SmallVector<StringRef, 8> Names;
+  for (const std::string &N : SetOrder)
+    if (visible(Sets[N].Seq))
+      Names.push_back(N);
   StringRef S = suggestName(Name->getText(), Names);
   if (!S.empty())
     Diags.report(DiagID::note_did_you_mean, text().loc(Name), {S.str()});
@@ -820,7 +839,8 @@ void Lowering::setDecl(IPLParser::SetDeclContext *S) {
   if (!Digests)
     Digests.emplace();
   SetOrder.push_back(Name->getText());
-  Sets[Name->getText()] = NamedSet{std::move(*Digests), text().range(Name)};
+  Sets[Name->getText()] =
+      NamedSet{std::move(*Digests), text().range(Name), false, ++DeclSeq};
 }
 
 std::optional<ir::Expr> Lowering::inCond(IPLParser::InCondContext *C) {
@@ -897,6 +917,8 @@ void Lowering::defines() {
 void Lowering::checkShadowedRules() {
   for (const ir::ShadowedRule &S : ir::findShadowedRules(P)) {
     const ir::Rule &R = P.Rules[S.Rule];
+    // A rule from a macro is reported with the calls that made it.
+    auto Outer = Diags.swapContext(RuleContexts[S.Rule]);
     bool DenyAfterAllowAll =
         S.Unconditional && !R.Act.Allow && P.Rules[S.By].Act.Allow;
     Diags.report(DenyAfterAllowAll ? DiagID::warn_deny_after_allow_all
@@ -905,6 +927,7 @@ void Lowering::checkShadowedRules() {
     Diags.report(S.Unconditional ? DiagID::note_shadowed_by_always
                                  : DiagID::note_shadowed_by_digests,
                  RuleRanges[S.By].Start);
+    Diags.swapContext(std::move(Outer));
   }
 }
 
@@ -930,6 +953,264 @@ void Lowering::checkDefaults(IPLParser::HeaderContext *H) {
   Diags.report(DiagID::err_missing_default, text().loc(H->getStart()), {Missing},
                {text().range(H)});
   Diags.report(DiagID::note_add_default, text().loc(H->getStart()));
+}
+
+//===----------------------------------------------------------------------===//
+// Macros
+//===----------------------------------------------------------------------===//
+
+void Lowering::macroDecl(IPLParser::MacroDeclContext *M) {
+  antlr4::Token *Name = M->name;
+  std::string N = Name->getText();
+  if (auto It = Macros.find(N); It != Macros.end()) {
+    Diags.report(DiagID::err_macro_redefined, text().loc(Name), {N},
+                 {text().range(Name)});
+    Diags.report(DiagID::note_previous_set, It->second.Name.Start, {},
+                 {It->second.Name});
+    return;
+  }
+  MacroDef Def{M, Cur, {}, DeclSeq + 1, text().range(Name)};
+  // A library's macros are there to be picked from: no unused warning.
+  Def.Used = Cur->System;
+  if (auto *Ps = M->macroParams()) {
+    for (auto *P : Ps->IDENT()) {
+      std::string PN = P->getText();
+      if (llvm::is_contained(Def.Params, PN)) {
+        Diags.report(DiagID::err_macro_duplicate_param,
+                     text().loc(P->getSymbol()), {PN},
+                     {text().range(P->getSymbol())});
+        continue;
+      }
+      Def.Params.push_back(PN);
+    }
+  }
+  MacroOrder.push_back(N);
+  Macros[N] = std::move(Def);
+}
+
+void Lowering::reportDeclaredAfterMacro(StringRef Name, SMLoc Decl) {
+  Diags.report(DiagID::note_declared_after_macro, Decl,
+               {Name.str(), Env->Name});
+}
+
+Lowering::Binding *Lowering::param(StringRef Name) const {
+  if (!Env)
+    return nullptr;
+  const std::vector<std::string> &Ps = Env->Macro->Params;
+  for (size_t I = 0; I < Ps.size() && I < Env->Args.size(); ++I)
+    if (Ps[I] == Name)
+      return Env->Args[I];
+  return nullptr;
+}
+
+/// Runs F where argument B was written: its file, its macro's scope.
+template <typename Fn>
+auto Lowering::inArgScope(Binding &B, Fn F) -> decltype(F()) {
+  ParsedFile *OldCur = Cur;
+  Frame *OldEnv = Env;
+  Cur = B.File;
+  Env = B.Env;
+  auto R = F();
+  Cur = OldCur;
+  Env = OldEnv;
+  return R;
+}
+
+void Lowering::wrongArgKind(Binding &B, ArgKind K, SMLoc Use) {
+  static const char *const Wanted[] = {
+      "a condition",
+      "operations: an operation, a group, or a list such as "
+      "(execute, mmap_exec)",
+      "a digest such as sha256:<hex>, or the name of a constant",
+      "a set: {...}, the name of a set, or a digest"};
+  static const char *const UsedAs[] = {"a condition", "operations", "a digest",
+                                       "a set"};
+  inArgScope(B, [&] {
+    Diags.report(DiagID::err_macro_arg_kind, text().loc(B.Arg->getStart()),
+                 {B.Param, B.Macro, Wanted[unsigned(K)]},
+                 {text().range(B.Arg)});
+    return 0;
+  });
+  // The parameter used may be another macro's, which passed B on.
+  std::string Used = B.Param;
+  for (size_t I = 0; Env && I < Env->Args.size(); ++I)
+    if (Env->Args[I] == &B)
+      Used = Env->Macro->Params[I];
+  Diags.report(DiagID::note_param_used_as, Use, {Used, UsedAs[unsigned(K)]});
+}
+
+std::optional<ir::Expr> Lowering::argCond(Binding &B, SMLoc Use) {
+  if (!B.Cond) {
+    auto *C = dynamic_cast<IPLParser::CondArgContext *>(B.Arg);
+    if (!C) {
+      wrongArgKind(B, ArgKind::Cond, Use);
+      B.Cond.emplace();
+    } else {
+      B.Cond = inArgScope(B, [&] { return cond(C->cond()); });
+    }
+  }
+  return *B.Cond;
+}
+
+std::optional<ir::OpMask> Lowering::argOps(Binding &B, SMLoc Use) {
+  if (!B.Ops) {
+    if (auto *L = dynamic_cast<IPLParser::OpsArgContext *>(B.Arg)) {
+      B.Ops = inArgScope(B, [&] { return opList(L->opList()); });
+    } else if (antlr4::Token *N = singleName(B.Arg)) {
+      B.Ops = inArgScope(B, [&]() -> std::optional<ir::OpMask> {
+        if (Binding *Outer = param(N->getText()))
+          return argOps(*Outer, text().loc(N));
+        return opName(N);
+      });
+    } else {
+      wrongArgKind(B, ArgKind::Ops, Use);
+      B.Ops.emplace();
+    }
+  }
+  return *B.Ops;
+}
+
+std::optional<std::vector<ir::Digest>>
+Lowering::argDigests(Binding &B, ArgKind K, SMLoc Use) {
+  auto &Slot = K == ArgKind::Digest ? B.Digest : B.Set;
+  if (Slot)
+    return *Slot;
+  if (auto *D = dynamic_cast<IPLParser::DigestArgContext *>(B.Arg)) {
+    Slot = inArgScope(B, [&]() -> std::optional<std::vector<ir::Digest>> {
+      auto Dg = digest(D->DIGEST()->getSymbol());
+      if (!Dg)
+        return std::nullopt;
+      return std::vector<ir::Digest>{std::move(*Dg)};
+    });
+  } else if (auto *L = dynamic_cast<IPLParser::SetArgContext *>(B.Arg);
+             L && K == ArgKind::Set) {
+    Slot = inArgScope(B, [&] { return setLiteral(L->setLiteral()); });
+  } else if (antlr4::Token *N = singleName(B.Arg)) {
+    Slot = inArgScope(
+        B, [&] { return K == ArgKind::Digest ? constant(N) : namedSet(N); });
+  } else {
+    wrongArgKind(B, K, Use);
+    Slot.emplace();
+  }
+  return *Slot;
+}
+
+/// Checks a call and binds its arguments into F. Returns the macro, with
+/// the expansion entered (Cur and Env are the macro's), or null after an
+/// error.
+const Lowering::MacroDef *
+Lowering::beginExpansion(IPLParser::MacroCallContext *Call, bool Rule,
+                         Frame &F) {
+  antlr4::Token *Name = Call->name;
+  std::string N = Name->getText();
+  SMLoc Loc = text().loc(Name);
+  SMRange Range = text().range(Call);
+  auto It = Macros.find(N);
+  if (It == Macros.end()) {
+    Diags.report(DiagID::err_unknown_macro, Loc, {N}, {text().range(Name)});
+    llvm::SmallVector<StringRef, 8> Names(MacroOrder.begin(), MacroOrder.end());
+    StringRef S = suggestName(N, Names);
+    if (!S.empty())
+      Diags.report(DiagID::note_did_you_mean, Loc, {S.str()});
+    return nullptr;
+  }
+  MacroDef &M = It->second;
+  M.Used = true;
+  bool IsRule = M.Decl->body == nullptr;
+  if (IsRule != Rule) {
+    Diags.report(IsRule ? DiagID::err_rule_macro_in_cond
+                        : DiagID::err_cond_macro_as_stmt,
+                 Loc, {N}, {Range});
+    Diags.report(DiagID::note_macro_defined_here, M.Name.Start, {N}, {M.Name});
+    return nullptr;
+  }
+  auto Args = Call->macroArg();
+  if (Args.size() != M.Params.size()) {
+    auto Count = [](size_t K, const char *One, const char *Many) {
+      return std::to_string(K) + (K == 1 ? One : Many);
+    };
+    Diags.report(DiagID::err_macro_arity, Loc,
+                 {N, Count(M.Params.size(), " argument", " arguments"),
+                  Count(Args.size(), " was", " were")},
+                 {Range});
+    Diags.report(DiagID::note_macro_defined_here, M.Name.Start, {N}, {M.Name});
+    return nullptr;
+  }
+  for (size_t K = 0; K < Expanding.size(); ++K) {
+    if (Expanding[K]->Macro != &M)
+      continue;
+    std::string Chain;
+    for (size_t J = K; J < Expanding.size(); ++J)
+      Chain += Expanding[J]->Name + " -> ";
+    Chain += N;
+    Diags.report(DiagID::err_macro_recursion, Loc, {N, Chain}, {Range});
+    return nullptr;
+  }
+
+  F.Macro = &M;
+  F.Name = N;
+  F.CallLoc = Loc;
+  for (size_t I = 0; I < Args.size(); ++I) {
+    // A parameter passed on as it is keeps its binding (and its scope).
+    if (antlr4::Token *T = singleName(Args[I]))
+      if (Binding *Outer = param(T->getText())) {
+        F.Args.push_back(Outer);
+        continue;
+      }
+    F.Owned.push_back(std::make_unique<Binding>(
+        Binding{M.Params[I], N, Args[I], Cur, Env, {}, {}, {}, {}}));
+    F.Args.push_back(F.Owned.back().get());
+  }
+  Diags.pushContext({DiagID::note_in_macro_expansion, Loc, {N}, Range});
+  Expanding.push_back(&F);
+  Cur = M.File;
+  Env = &F;
+  return &M;
+}
+
+void Lowering::endExpansion(ParsedFile *File, Frame *OldEnv) {
+  Expanding.pop_back();
+  Diags.popContext();
+  Cur = File;
+  Env = OldEnv;
+}
+
+void Lowering::macroStmt(IPLParser::MacroStmtContext *S) {
+  ParsedFile *File = Cur;
+  Frame *OldEnv = Env;
+  Frame F;
+  const MacroDef *M = beginExpansion(S->macroCall(), /*Rule=*/true, F);
+  if (!M)
+    return;
+  for (auto *B : M->Decl->macroBodyStatement()) {
+    if (auto *D = B->defaultDecl())
+      defaultDecl(D);
+    else if (auto *R = B->ruleDecl())
+      ruleDecl(R);
+    else if (auto *MS = B->macroStmt())
+      macroStmt(MS);
+  }
+  endExpansion(File, OldEnv);
+}
+
+std::optional<ir::Expr> Lowering::callCond(IPLParser::MacroCallContext *Call) {
+  ParsedFile *File = Cur;
+  Frame *OldEnv = Env;
+  Frame F;
+  const MacroDef *M = beginExpansion(Call, /*Rule=*/false, F);
+  if (!M)
+    return std::nullopt;
+  auto E = cond(M->Decl->body);
+  endExpansion(File, OldEnv);
+  return E;
+}
+
+void Lowering::checkUnusedMacros() {
+  for (const std::string &Name : MacroOrder) {
+    const MacroDef &M = Macros[Name];
+    if (!M.Used)
+      Diags.report(DiagID::warn_unused_macro, M.Name.Start, {Name}, {M.Name});
+  }
 }
 
 std::optional<ir::Policy> ipec::parseIPL(unsigned BufferID,

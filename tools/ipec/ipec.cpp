@@ -11,6 +11,7 @@
 #include "ipec/Decompiler.h"
 #include "ipec/Disassembler.h"
 #include "ipec/Event.h"
+#include "ipec/Formatter.h"
 #include "ipec/IPEFrontend.h"
 #include "ipec/Signing.h"
 
@@ -41,6 +42,7 @@ cl::SubCommand EvalCmd("eval", "Decide one event with an artifact");
 cl::SubCommand
     DecompileCmd("decompile",
                  "Print IPL that decides exactly as an artifact's bytecode");
+cl::SubCommand FmtCmd("fmt", "Print IPL sources in canonical layout");
 cl::SubCommand TranslateCmd("translate",
                             "Translate an upstream IPE policy to IPL with "
                             "the same decisions");
@@ -193,6 +195,16 @@ cl::opt<TranslateTarget>
                 cl::values(clEnumValN(TranslateTarget::IPL, "ipl", "IPL")),
                 cl::init(TranslateTarget::IPL), cl::cat(IpecCat),
                 cl::sub(TranslateCmd));
+
+cl::list<std::string> FmtInputs(cl::Positional, cl::OneOrMore,
+                                cl::desc("<policy.ipl>..."), cl::cat(IpecCat),
+                                cl::sub(FmtCmd));
+cl::opt<bool> FmtInPlace("i", cl::desc("Rewrite each file in place"),
+                         cl::cat(IpecCat), cl::sub(FmtCmd));
+cl::opt<bool> FmtCheck("check",
+                       cl::desc("Write nothing; name the files that are not "
+                                "formatted and exit 1 if there are any"),
+                       cl::cat(IpecCat), cl::sub(FmtCmd));
 
 /// The standard library: beside the build tree's sources, or installed
 /// under share/ipec/stdlib next to the binary's prefix.
@@ -350,6 +362,51 @@ int runTranslate() {
   return ExitOk;
 }
 
+int runFmt() {
+  if (FmtInPlace && FmtCheck)
+    return usageError("-i cannot be combined with --check");
+  if (FmtInPlace && llvm::is_contained(FmtInputs, "-"))
+    return usageError("-i cannot rewrite standard input");
+  // Every file is formatted before anything is written or printed, so a
+  // syntax error anywhere leaves every file and the output untouched.
+  SourceMgr SM;
+  DiagnosticEngine Diags(SM, errs());
+  std::vector<std::pair<std::string, bool>> Results; // text, changed
+  for (const std::string &Path : FmtInputs) {
+    auto Id = addSource(SM, Path);
+    if (!Id)
+      return userError("ipec", toString(Id.takeError()));
+    auto Text = formatIPL(*Id, Diags);
+    if (!Text)
+      continue;
+    bool Changed = *Text != SM.getMemoryBuffer(*Id)->getBuffer();
+    Results.push_back({std::move(*Text), Changed});
+  }
+  if (Diags.hasErrors())
+    return sourceErrors(Diags);
+  int Status = ExitOk;
+  for (size_t I = 0; I < Results.size(); ++I) {
+    const auto &[Text, Changed] = Results[I];
+    if (FmtCheck) {
+      if (Changed) {
+        outs() << FmtInputs[I] << "\n";
+        Status = ExitUserError;
+      }
+    } else if (FmtInPlace) {
+      if (!Changed)
+        continue;
+      if (Error E = writeFileAtomically(
+              FmtInputs[I],
+              ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(Text.data()),
+                                Text.size())))
+        return userError("ipec", toString(std::move(E)));
+    } else {
+      outs() << Text;
+    }
+  }
+  return Status;
+}
+
 int runVerify() {
   if (Cert.empty())
     return usageError("verify needs --cert");
@@ -425,6 +482,7 @@ int main(int argc, char **argv) {
           "  ipec FILE.ipl -o OUT.ipeb --key KEY.pem --cert CERT.pem\n"
           "  ipec -fsyntax-only FILE.ipl\n"
           "  ipec translate --to=ipl FILE.pol [-o OUT.ipl]\n"
+          "  ipec fmt [-i | --check] FILE.ipl...\n"
           "  ipec verify --cert CERT.pem FILE.ipeb\n"
           "  ipec dump FILE.ipeb\n"
           "  ipec eval FILE.ipeb --op OP [--prop NAME=VALUE]...\n",
@@ -441,5 +499,7 @@ int main(int argc, char **argv) {
     return runDecompile();
   if (TranslateCmd)
     return runTranslate();
+  if (FmtCmd)
+    return runFmt();
   return runCompile();
 }

@@ -21,6 +21,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace ipec {
 
@@ -56,6 +57,25 @@ public:
   /// Reports a diagnostic that has no source location ("ipec: error: ...").
   void reportNoLoc(DiagID Id, llvm::ArrayRef<std::string> Args = {});
 
+  /// A note that follows every diagnostic reported while it is in the
+  /// context, such as "in expansion of macro 'X'" at the call site.
+  struct ContextNote {
+    DiagID Id;
+    llvm::SMLoc Loc;
+    std::vector<std::string> Args;
+    llvm::SMRange Range;
+  };
+  /// The notes follow a diagnostic innermost (last pushed) first.
+  void pushContext(ContextNote N) { Context.push_back(std::move(N)); }
+  void popContext() { Context.pop_back(); }
+  const std::vector<ContextNote> &context() const { return Context; }
+  /// Replaces the context (to report about something that was lowered in
+  /// another one) and returns the old one.
+  std::vector<ContextNote> swapContext(std::vector<ContextNote> C) {
+    std::swap(C, Context);
+    return C;
+  }
+
   unsigned errorCount() const { return NumErrors; }
   unsigned warningCount() const { return NumWarnings; }
   bool hasErrors() const { return NumErrors != 0; }
@@ -83,6 +103,7 @@ private:
   /// Whether notes are shown: they follow the diagnostic they belong to.
   bool ShowNotes = true;
   DiagnosticFormat Format = DiagnosticFormat::Text;
+  std::vector<ContextNote> Context;
   /// JSON: the diagnostic whose notes are still coming.
   std::optional<llvm::json::Object> Pending;
 };
