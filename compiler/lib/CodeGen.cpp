@@ -30,6 +30,7 @@
 #include "ipec/Disassembler.h"
 #include "ipec/IR/Passes.h"
 
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/STLExtras.h"
 
 #include <map>
@@ -37,6 +38,7 @@
 #include <set>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 using namespace ipec;
 using namespace ipec::ir;
@@ -89,25 +91,34 @@ uint16_t decideFlags(Action A, ipevm_origin Origin) {
                   (unsigned(Origin) << IPEVM_DF_ORIGIN_SHIFT));
 }
 
+/// splitmix64's finaliser: every input bit affects every output bit.
+uint64_t mix(uint64_t X) {
+  X += 0x9e3779b97f4a7c15ull;
+  X = (X ^ (X >> 30)) * 0xbf58476d1ce4e5b9ull;
+  X = (X ^ (X >> 27)) * 0x94d049bb133111ebull;
+  return X ^ (X >> 31);
+}
+
+/// Hash-consing keys. No real node has Code 0xff or 0xfe.
+struct NodeInfo {
+  static Node getEmptyKey() { return Node{0xff, 0, 0, 0, 0, 0}; }
+  static Node getTombstoneKey() { return Node{0xfe, 0, 0, 0, 0, 0}; }
+  static unsigned getHashValue(const Node &N) {
+    uint64_t H = mix(uint64_t(N.Code) | uint64_t(N.Prop) << 8 |
+                     uint64_t(N.Flags) << 16 | uint64_t(N.Table) << 32);
+    H = mix(H ^ N.X);
+    return unsigned(mix(H ^ (uint64_t(N.Y) << 32)));
+  }
+  static bool isEqual(const Node &A, const Node &B) {
+    return A.key() == B.key();
+  }
+};
+
 struct Graph {
   std::vector<Node> Nodes;
   /// Per node, a bit per property tested at it or below it.
   std::vector<uint8_t> Below;
-  struct NodeHash {
-    size_t operator()(const Node &N) const {
-      uint64_t H = (uint64_t(N.Code) << 56) ^ (uint64_t(N.Prop) << 48) ^
-                   (uint64_t(N.Flags) << 32) ^ N.Table;
-      H = H * 0x9e3779b97f4a7c15ull ^ N.X;
-      H = H * 0x9e3779b97f4a7c15ull ^ N.Y;
-      return size_t(H ^ (H >> 29));
-    }
-  };
-  struct NodeEq {
-    bool operator()(const Node &A, const Node &B) const {
-      return A.key() == B.key();
-    }
-  };
-  std::unordered_map<Node, NodeId, NodeHash, NodeEq> Unique;
+  llvm::DenseMap<Node, NodeId, NodeInfo> Unique;
   std::vector<bc::Table> Tables;
   /// Tables by their content (algorithm, then the keys' bytes).
   std::unordered_map<std::string, unsigned> SetTables;
@@ -170,6 +181,8 @@ struct Graph {
 
 NodeId digestIn(Graph &G, unsigned Prop, const std::vector<Digest> &Set,
                 NodeId T, NodeId F) {
+  if (Set.size() == 1)
+    return G.lookup(Prop, G.setTable(Set), T, F);
   // One table per (algorithm, length); an event's digest can be in at most
   // one of them, so their order does not matter.
   std::map<std::pair<std::string, size_t>, std::vector<Digest>> Groups;
@@ -572,21 +585,37 @@ void mergeTables(Graph &G) {
       if (RuleIds.size() > 1) {
         // The first rule to list a digest decides it; keys are grouped by
         // algorithm, length and that rule's action.
-        using Key = std::pair<std::string, std::vector<uint8_t>>;
-        std::map<Key, std::pair<uint32_t, uint16_t>> Winner;
+        // Tables by (algorithm, length, action); keys are sorted below.
+        using GroupKey = std::tuple<std::string, size_t, uint16_t>;
+        std::map<GroupKey,
+                 std::vector<std::pair<const std::vector<uint8_t> *, uint32_t>>>
+            Entries;
+        std::unordered_set<std::string> Seen;
         for (NodeId C : Chain) {
           const Node &Dec = G.Nodes[G.Nodes[C].X];
           const bc::Table &T = G.Tables[G.Nodes[C].Table];
           uint16_t Act = Dec.Flags & (IPEVM_DF_ALLOW | IPEVM_DF_AUDIT);
-          for (const auto &K : T.Keys)
-            Winner.try_emplace({T.Alg, K}, Dec.X, Act);
+          auto &Group = Entries[{T.Alg, T.KeyLen, Act}];
+          for (const auto &K : T.Keys) {
+            std::string Id = T.Alg;
+            Id.push_back('\0');
+            Id.append(K.begin(), K.end());
+            if (Seen.insert(std::move(Id)).second)
+              Group.push_back({&K, Dec.X});
+          }
         }
-        using GroupKey = std::tuple<std::string, size_t, uint16_t>;
         std::map<GroupKey, bc::Table> Groups;
-        for (auto &[K, W] : Winner) {
-          bc::Table &T = Groups[{K.first, K.second.size(), W.second}];
-          T.Keys.push_back(K.second);
-          T.Values.push_back(W.first);
+        for (auto &[Key, List] : Entries) {
+          if (List.empty())
+            continue;
+          llvm::sort(List, [](const auto &A, const auto &B) {
+            return *A.first < *B.first;
+          });
+          bc::Table &T = Groups[Key];
+          for (auto &[K, Rule] : List) {
+            T.Keys.push_back(*K);
+            T.Values.push_back(Rule);
+          }
         }
         NodeId Next = New[End];
         for (auto It = Groups.rbegin(); It != Groups.rend(); ++It) {
