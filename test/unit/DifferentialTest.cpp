@@ -18,6 +18,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <random>
 #include <set>
 
@@ -178,6 +179,129 @@ ipevm_err decideLazily(const ipevm_prog &P, unsigned Op, LazyFacts &L,
   return ipevm_eval(&P, &Ev, &Out);
 }
 
+std::string disagreement(const ipevm_prog &Prog, const Policy &P, unsigned Op,
+                         const Facts &F);
+
+/// Why compiled P disagrees with the reference on (Op, F), or "" if it
+/// does not: a different decision, a run over its verified bound, a
+/// property fetched twice, or a policy that fails to compile or verify.
+std::string disagreement(const Policy &P, const CodeGenOptions &Opts,
+                         unsigned Op, const Facts &F) {
+  auto M = generateCode(P, Opts);
+  if (!M)
+    return "codegen failed: " + llvm::toString(M.takeError());
+  auto A = Artifact::fromBytes(bc::serialize(*M));
+  if (!A)
+    return "verifier refused: " + llvm::toString(A.takeError());
+  return disagreement(A->prog(), P, Op, F);
+}
+
+/// Why program Prog, compiled from P, disagrees with the reference on
+/// (Op, F), or "".
+std::string disagreement(const ipevm_prog &Prog, const Policy &P, unsigned Op,
+                         const Facts &F) {
+  Decision Want = evaluate(P, Op, F);
+  LazyFacts L{&F, {}};
+  ipevm_decision Got{};
+  if (decideLazily(Prog, Op, L, Got) != IPEVM_E_OK)
+    return "evaluation failed";
+  if (Got.allow != Want.Act.Allow || Got.audit != Want.Act.Audit ||
+      Got.origin != Want.Origin ||
+      (Want.Origin == IPEVM_ORIGIN_RULE && Got.rule != Want.Rule))
+    return "bytecode decided allow=" + std::to_string(Got.allow) +
+           " audit=" + std::to_string(Got.audit) +
+           " origin=" + std::to_string(Got.origin) +
+           " rule=" + std::to_string(Got.rule) +
+           "; the reference allow=" + std::to_string(Want.Act.Allow) +
+           " audit=" + std::to_string(Want.Act.Audit) +
+           " origin=" + std::to_string(Want.Origin) +
+           " rule=" + std::to_string(Want.Rule);
+  if (Got.steps > Prog.op_cost[Op])
+    return "took " + std::to_string(Got.steps) + " steps, over the bound " +
+           std::to_string(Prog.op_cost[Op]);
+  for (unsigned Prop = 0; Prop < IPEVM_PROP_COUNT; ++Prop)
+    if (L.Calls[Prop] > 1)
+      return "property " + propName(Prop).str() + " fetched twice";
+  return "";
+}
+
+/// Every expression one simplification away from E: a node replaced by one
+/// of its operands or by a constant, or a set with one digest fewer.
+void simpler(const Expr &E, std::vector<Expr> &Out) {
+  if (E.K != Expr::True && E.K != Expr::False) {
+    Out.push_back(Expr::constant(false));
+    Out.push_back(Expr::constant(true));
+  }
+  for (const Expr &Sub : E.Ops)
+    Out.push_back(Sub);
+  if (E.K == Expr::DigestIn && E.Set.size() > 1)
+    for (size_t I = 0; I < E.Set.size(); ++I) {
+      std::vector<Digest> Fewer = E.Set;
+      Fewer.erase(Fewer.begin() + I);
+      Out.push_back(Expr::digestIn(E.Prop, std::move(Fewer)));
+    }
+  for (size_t I = 0; I < E.Ops.size(); ++I) {
+    std::vector<Expr> Subs;
+    simpler(E.Ops[I], Subs);
+    for (Expr &S : Subs) {
+      Expr Copy = E;
+      Copy.Ops[I] = std::move(S);
+      Out.push_back(std::move(Copy));
+    }
+  }
+}
+
+/// Shrinks P, greedily and to a fixpoint, while StillFails holds: rules
+/// dropped, operations narrowed to Op, conditions simplified.
+Policy minimize(Policy P, unsigned Op,
+                const std::function<bool(const Policy &)> &StillFails) {
+  for (bool Changed = true; Changed;) {
+    Changed = false;
+    for (size_t I = P.Rules.size(); I-- > 0;) {
+      Policy Q = P;
+      Q.Rules.erase(Q.Rules.begin() + I);
+      if (StillFails(Q)) {
+        P = std::move(Q);
+        Changed = true;
+      }
+    }
+    for (Rule &R : P.Rules) {
+      if (R.Ops != (1u << Op) && (R.Ops & (1u << Op))) {
+        OpMask Old = R.Ops;
+        R.Ops = 1u << Op;
+        if (StillFails(P))
+          Changed = true;
+        else
+          R.Ops = Old;
+      }
+      std::vector<Expr> Candidates;
+      simpler(R.Cond, Candidates);
+      for (Expr &C : Candidates) {
+        Expr Old = R.Cond;
+        R.Cond = std::move(C);
+        if (StillFails(P)) {
+          Changed = true;
+          break;
+        }
+        R.Cond = std::move(Old);
+      }
+    }
+  }
+  return P;
+}
+
+/// The report for a disagreement: the reason, a minimal policy that still
+/// shows it, and the original.
+std::string report(const Policy &P, const CodeGenOptions &Opts, unsigned Op,
+                   const Facts &F, const std::string &Why) {
+  Policy Small = minimize(P, Op, [&](const Policy &Q) {
+    return !disagreement(Q, Opts, Op, F).empty();
+  });
+  return Why + "\n-- minimal policy (-O" + std::to_string(Opts.OptLevel) +
+         ") and event:\n" + describe(Small, Op, F) + "\n-- original policy:\n" +
+         describe(P, Op, F);
+}
+
 void decidesLikeReference(const CodeGenOptions &Opts, uint32_t Seed) {
   constexpr unsigned Policies = 2000, Events = 40;
   RandomPolicies Gen(Seed);
@@ -192,26 +316,46 @@ void decidesLikeReference(const CodeGenOptions &Opts, uint32_t Seed) {
     for (unsigned J = 0; J < Events; ++J) {
       unsigned Op = Gen.pick(IPEVM_OP_COUNT);
       Facts F = Gen.facts();
-      Decision Want = evaluate(P, Op, F);
-
-      LazyFacts L{&F, {}};
-      ipevm_decision Got{};
-      ASSERT_EQ(decideLazily(A->prog(), Op, L, Got), IPEVM_E_OK);
-      ASSERT_EQ(Got.allow, Want.Act.Allow) << describe(P, Op, F);
-      ASSERT_EQ(Got.audit, Want.Act.Audit) << describe(P, Op, F);
-      ASSERT_EQ(Got.origin, Want.Origin) << describe(P, Op, F);
-      if (Want.Origin == IPEVM_ORIGIN_RULE) {
-        ASSERT_EQ(Got.rule, Want.Rule) << describe(P, Op, F);
-      }
-      ASSERT_LE(Got.steps, A->prog().op_cost[Op]) << describe(P, Op, F);
-      for (unsigned Prop = 0; Prop < IPEVM_PROP_COUNT; ++Prop)
-        ASSERT_LE(L.Calls[Prop], 1u)
-            << "property " << propName(Prop).str() << " fetched twice\n"
-            << describe(P, Op, F);
+      std::string Why = disagreement(A->prog(), P, Op, F);
+      if (!Why.empty())
+        FAIL() << report(P, Opts, Op, F, Why);
       ++Compared;
     }
   }
   EXPECT_EQ(Compared, Policies * Events);
+}
+
+// The minimiser keeps only what the failure needs: here "rule 3 (marked by
+// its line) decides the event" shrinks to that one rule, unconditional, for
+// the event's operation alone.
+TEST(Differential, MinimizerKeepsOnlyTheCulprit) {
+  RandomPolicies Gen(5);
+  unsigned Tries = 0;
+  for (unsigned Seed = 0; Seed < 50; ++Seed) {
+    Policy P = Gen.policy();
+    if (P.Rules.size() < 6)
+      continue;
+    P.Rules[3].Loc.Line = 3333;
+    for (unsigned E = 0; E < 200; ++E) {
+      unsigned Op = Gen.pick(IPEVM_OP_COUNT);
+      Facts F = Gen.facts();
+      auto DecidedByMarked = [&](const Policy &Q) {
+        Decision D = evaluate(Q, Op, F);
+        return D.Origin == IPEVM_ORIGIN_RULE &&
+               Q.Rules[D.Rule].Loc.Line == 3333;
+      };
+      if (!DecidedByMarked(P))
+        continue;
+      Policy Small = minimize(P, Op, DecidedByMarked);
+      ASSERT_EQ(Small.Rules.size(), 1u) << describe(Small, Op, F);
+      EXPECT_EQ(Small.Rules[0].Loc.Line, 3333u);
+      EXPECT_EQ(Small.Rules[0].Ops, 1u << Op);
+      EXPECT_EQ(Small.Rules[0].Cond.K, Expr::True) << describe(Small, Op, F);
+      ++Tries;
+      break;
+    }
+  }
+  EXPECT_GT(Tries, 5u);
 }
 
 TEST(Differential, BytecodeDecidesLikeReferenceAtO2) {
