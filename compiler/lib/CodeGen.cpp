@@ -14,8 +14,12 @@
 //                 and length.
 //   decision-dag  Specialises every node on what the path to it has already
 //                 learnt: a boolean property tested once is never tested
-//                 again below, and a digest lookup whose answer follows from
-//                 earlier lookups (subset or disjoint sets) is skipped.
+//                 again below. The first lookup of a digest property on a
+//                 path becomes, when the lookups below it use few sets, one
+//                 multiway lookup (a valued table) whose keys lead to the
+//                 graph specialised on their membership, so the property is
+//                 looked up once; otherwise a lookup whose answer follows
+//                 from earlier ones (subset or disjoint sets) is skipped.
 //   merge-tables  A chain of lookups of one digest property, each deciding
 //                 for a rule on a hit and falling through to the next on a
 //                 miss (an allow-list of thousands of per-file digests, as
@@ -244,13 +248,16 @@ void lower(Graph &G, const Policy &P) {
 //===----------------------------------------------------------------------===//
 
 /// What the path to a node has learnt. Digest facts name FactSets: the
-/// digest is in In, and in none of NotIn. Only small sets are tracked.
+/// digest is in In, and in none of NotIn (only small sets are tracked), and
+/// in none of the tables of dispatch group Outside.
 struct PathFacts {
   uint8_t Known = 0, Value = 0;
   std::array<int32_t, IPEVM_DIGEST_PROPS> In;
   std::array<std::array<int32_t, 2>, IPEVM_DIGEST_PROPS> NotIn;
+  std::array<int32_t, IPEVM_DIGEST_PROPS> Outside;
   PathFacts() {
     In.fill(-1);
+    Outside.fill(-1);
     for (auto &N : NotIn)
       N.fill(-1);
   }
@@ -258,7 +265,7 @@ struct PathFacts {
     if (Known)
       return false;
     for (unsigned D = 0; D < IPEVM_DIGEST_PROPS; ++D)
-      if (In[D] >= 0 || NotIn[D][0] >= 0 || NotIn[D][1] >= 0)
+      if (In[D] >= 0 || NotIn[D][0] >= 0 || NotIn[D][1] >= 0 || Outside[D] >= 0)
         return false;
     return true;
   }
@@ -268,18 +275,21 @@ struct PathFacts {
     for (unsigned D = 0; D < IPEVM_DIGEST_PROPS; ++D)
       if (!(Props & (1u << (IPEVM_PROP_FIRST_DIGEST + D)))) {
         In[D] = -1;
+        Outside[D] = -1;
         NotIn[D].fill(-1);
       }
   }
-  std::array<int32_t, 3 + 3 * IPEVM_DIGEST_PROPS> key(NodeId N) const {
-    std::array<int32_t, 3 + 3 * IPEVM_DIGEST_PROPS> K;
+  using Key = std::array<int32_t, 3 + 4 * IPEVM_DIGEST_PROPS>;
+  Key key(NodeId N) const {
+    Key K;
     K[0] = int32_t(N);
     K[1] = Known;
     K[2] = Value;
     for (unsigned D = 0; D < IPEVM_DIGEST_PROPS; ++D) {
-      K[3 + 3 * D] = In[D];
-      K[4 + 3 * D] = NotIn[D][0];
-      K[5 + 3 * D] = NotIn[D][1];
+      K[3 + 4 * D] = In[D];
+      K[4 + 4 * D] = NotIn[D][0];
+      K[5 + 4 * D] = NotIn[D][1];
+      K[6 + 4 * D] = Outside[D];
     }
     return K;
   }
@@ -290,6 +300,10 @@ public:
   explicit Specializer(Graph &G) : G(G) {}
   void run();
 
+private:
+  void runWithin();
+
+public:
 private:
   /// A set of digests of one algorithm and length, sorted.
   using KeySet =
@@ -334,14 +348,36 @@ private:
            std::binary_search(T.Keys.begin(), T.Keys.end(), Key);
   }
 
+  /// What specialising a node needs: nothing (Done), one node to become
+  /// (Forward), both branches (Branch), the miss of a LOOKUP_RULE (Rule), or
+  /// a multiway lookup with a target per key class and one for a miss
+  /// (Dispatch: Kids are the classes' targets, then the miss).
   struct Plan {
-    enum { Done, Forward, Branch, Rule } Kind = Done;
+    enum { Done, Forward, Branch, Rule, Dispatch } Kind = Done;
     NodeId Result = 0;
-    std::array<std::pair<NodeId, PathFacts>, 2> Kids;
+    std::vector<std::pair<NodeId, PathFacts>> Kids;
+    /// Dispatch: per key of the group's union, its class (index into Kids).
+    std::vector<std::vector<uint8_t>> Keys;
+    std::vector<uint32_t> ClassOf;
+    const bc::Table *Model = nullptr;
   };
   Plan plan(NodeId N, const PathFacts &F);
+  /// The tables of the digest lookups on Prop at or below N, if between 2
+  /// and MaxDispatchTables of one algorithm and length; else -1.
+  int32_t dispatchGroup(NodeId N, unsigned Prop);
+  static constexpr size_t MaxDispatchTables = 32, MaxDispatchClasses = 32,
+                          MaxDispatchKeys = 1u << 16;
 
+public:
+  /// Valued tables made by dispatch; appended to G.Tables after run(), so
+  /// that views into G.Tables stay valid meanwhile.
+  std::vector<bc::Table> NewTables;
+
+private:
   Graph &G;
+  std::vector<std::vector<unsigned>> Groups;
+  std::map<std::vector<unsigned>, int32_t> GroupIds;
+  std::unordered_map<NodeId, int32_t> GroupOfNode;
   std::map<KeySet, int32_t> FactIds;
   std::vector<FactView> Facts;
   std::vector<int32_t> TableFacts;
@@ -356,18 +392,18 @@ Specializer::Plan Specializer::plan(NodeId Id, const PathFacts &F) {
     return P;
   case IPEVM_LOOKUP_RULE:
     P.Kind = Plan::Rule;
-    P.Kids[0] = {N.Y, F};
+    P.Kids.push_back({N.Y, F});
     return P;
   case IPEVM_BR_BOOL: {
     uint8_t Bit = uint8_t(1u << N.Prop);
     if (F.Known & Bit) {
       P.Kind = Plan::Forward;
-      P.Kids[0] = {(F.Value & Bit) ? N.X : N.Y, F};
+      P.Kids.push_back({(F.Value & Bit) ? N.X : N.Y, F});
       return P;
     }
     P.Kind = Plan::Branch;
-    P.Kids[0] = {N.X, F};
-    P.Kids[1] = {N.Y, F};
+    P.Kids.push_back({N.X, F});
+    P.Kids.push_back({N.Y, F});
     P.Kids[0].second.Known |= Bit;
     P.Kids[0].second.Value |= Bit;
     P.Kids[1].second.Known |= Bit;
@@ -379,6 +415,54 @@ Specializer::Plan Specializer::plan(NodeId Id, const PathFacts &F) {
   unsigned D = N.Prop - IPEVM_PROP_FIRST_DIGEST;
   const bc::Table &T = G.Tables[N.Table];
   PathFacts Hit = F, Miss = F;
+  // Known to be in none of a group of tables that holds T: a miss.
+  if (F.Outside[D] >= 0 &&
+      std::binary_search(Groups[F.Outside[D]].begin(),
+                         Groups[F.Outside[D]].end(), N.Table)) {
+    P.Kind = Plan::Forward;
+    P.Kids.push_back({N.Y, F});
+    return P;
+  }
+  // The first test of the property on this path, with more lookups of it
+  // below: one multiway lookup over all their tables answers them all.
+  // Keys with the same membership in those tables form a class; each class
+  // leads to this node specialised on "the digest is in the class", the miss
+  // to it specialised on "in none of the tables".
+  if (F.In[D] < 0 && F.Outside[D] < 0 && F.NotIn[D][0] < 0) {
+    if (int32_t Group = dispatchGroup(Id, N.Prop); Group >= 0) {
+      const std::vector<unsigned> &Tabs = Groups[Group];
+      std::map<std::vector<uint8_t>, uint32_t> Member;
+      for (size_t I = 0; I < Tabs.size(); ++I)
+        for (const auto &K : G.Tables[Tabs[I]].Keys)
+          Member[K] |= 1u << I;
+      std::map<uint32_t, uint32_t> ClassIndex;
+      std::vector<std::vector<std::vector<uint8_t>>> ClassKeys;
+      for (auto &[K, Mask] : Member) {
+        auto [It, New] = ClassIndex.try_emplace(Mask, ClassKeys.size());
+        if (New)
+          ClassKeys.emplace_back();
+        ClassKeys[It->second].push_back(K);
+        P.Keys.push_back(K);
+        P.ClassOf.push_back(It->second);
+      }
+      if (ClassKeys.size() <= MaxDispatchClasses &&
+          Member.size() <= MaxDispatchKeys) {
+        P.Kind = Plan::Dispatch;
+        P.Model = &G.Tables[Tabs[0]];
+        for (auto &Keys : ClassKeys) {
+          PathFacts In = F;
+          In.In[D] = intern({T.Alg, T.KeyLen, std::move(Keys)});
+          P.Kids.push_back({Id, In});
+        }
+        PathFacts Out = F;
+        Out.Outside[D] = Group;
+        P.Kids.push_back({Id, Out});
+        return P;
+      }
+      P.Keys.clear();
+      P.ClassOf.clear();
+    }
+  }
   // Known not to be in a superset of T: a miss.
   for (int32_t Not : F.NotIn[D]) {
     if (Not < 0)
@@ -388,7 +472,7 @@ Specializer::Plan Specializer::plan(NodeId Id, const PathFacts &F) {
         std::includes(V.Keys->begin(), V.Keys->end(), T.Keys.begin(),
                       T.Keys.end())) {
       P.Kind = Plan::Forward;
-      P.Kids[0] = {N.Y, F};
+      P.Kids.push_back({N.Y, F});
       return P;
     }
   }
@@ -402,7 +486,7 @@ Specializer::Plan Specializer::plan(NodeId Id, const PathFacts &F) {
       (inTable(T, Alg, Len, K) ? InT : OutT).push_back(K);
     if (OutT.empty() || InT.empty()) {
       P.Kind = Plan::Forward;
-      P.Kids[0] = {OutT.empty() ? N.X : N.Y, F};
+      P.Kids.push_back({OutT.empty() ? N.X : N.Y, F});
       return P;
     }
     Hit.In[D] = intern({Alg, Len, std::move(InT)});
@@ -424,12 +508,63 @@ Specializer::Plan Specializer::plan(NodeId Id, const PathFacts &F) {
     }
   }
   P.Kind = Plan::Branch;
-  P.Kids[0] = {N.X, Hit};
-  P.Kids[1] = {N.Y, Miss};
+  P.Kids.push_back({N.X, Hit});
+  P.Kids.push_back({N.Y, Miss});
   return P;
 }
 
+int32_t Specializer::dispatchGroup(NodeId Start, unsigned Prop) {
+  auto [Cached, New] = GroupOfNode.try_emplace(Start, -1);
+  if (!New)
+    return Cached->second;
+  // Depth-first over the original graph, giving up early.
+  constexpr size_t MaxVisits = 1u << 14;
+  std::vector<unsigned> Tabs;
+  std::vector<NodeId> Work{Start};
+  std::unordered_set<NodeId> Seen{Start};
+  uint8_t Bit = uint8_t(1u << Prop);
+  while (!Work.empty()) {
+    if (Seen.size() > MaxVisits || Tabs.size() > MaxDispatchTables)
+      return -1;
+    NodeId I = Work.back();
+    Work.pop_back();
+    const Node &N = G.Nodes[I];
+    if (!(G.Below[I] & Bit))
+      continue;
+    if (N.Code == IPEVM_LOOKUP_RULE)
+      return -1;
+    if (N.Code == IPEVM_LOOKUP && N.Prop == Prop) {
+      const bc::Table &T = G.Tables[N.Table];
+      const bc::Table &First = G.Tables[Tabs.empty() ? N.Table : Tabs[0]];
+      if (!T.Values.empty() || T.Alg != First.Alg || T.KeyLen != First.KeyLen)
+        return -1;
+      if (!llvm::is_contained(Tabs, N.Table))
+        Tabs.push_back(N.Table);
+    }
+    if (N.Code == IPEVM_BR_BOOL || N.Code == IPEVM_LOOKUP)
+      for (NodeId S : {N.X, N.Y})
+        if (Seen.insert(S).second)
+          Work.push_back(S);
+  }
+  if (Tabs.size() < 2 || Tabs.size() > MaxDispatchTables)
+    return -1;
+  llvm::sort(Tabs);
+  auto [It, Inserted] = GroupIds.try_emplace(Tabs, int32_t(Groups.size()));
+  if (Inserted)
+    Groups.push_back(Tabs);
+  Cached = GroupOfNode.find(Start);
+  Cached->second = It->second;
+  return It->second;
+}
+
 void Specializer::run() {
+  runWithin();
+  for (bc::Table &T : NewTables)
+    G.Tables.push_back(std::move(T));
+  NewTables.clear();
+}
+
+void Specializer::runWithin() {
   // Iterative depth-first specialisation (a chain of 100,000 rules would
   // overflow the stack), memoised on (node, facts restricted to the
   // properties tested below the node). Gives up, leaving the graph as it
@@ -437,7 +572,7 @@ void Specializer::run() {
   const size_t Budget = 4 * G.Nodes.size() + 65536;
   // Most visits know nothing that matters below: a flat table for those.
   std::vector<NodeId> Plain(G.Nodes.size(), NoNode);
-  std::map<std::array<int32_t, 3 + 3 * IPEVM_DIGEST_PROPS>, NodeId> Memo;
+  std::map<PathFacts::Key, NodeId> Memo;
   auto Lookup = [&](NodeId N, const PathFacts &F) -> NodeId {
     if (F.empty())
       return Plain[N];
@@ -454,14 +589,14 @@ void Specializer::run() {
     NodeId N;
     PathFacts F;
     Plan P;
-    unsigned Stage = 0;
-    NodeId R0 = 0;
+    unsigned Stage = 0; ///< 0: not planned; then 1 + kids done.
+    std::vector<NodeId> Results;
   };
   std::vector<Frame> Stack;
   std::array<NodeId, IPEVM_OP_COUNT> NewEntry;
   for (unsigned Op = 0; Op < IPEVM_OP_COUNT; ++Op) {
     NodeId Ret = 0;
-    Stack.push_back({G.Entry[Op], PathFacts(), {}, 0, 0});
+    Stack.push_back({G.Entry[Op], PathFacts(), {}, 0, {}});
     while (!Stack.empty()) {
       if (G.Nodes.size() > Budget)
         return;
@@ -482,17 +617,17 @@ void Specializer::run() {
         }
         Top.Stage = 1;
         auto Kid = Top.P.Kids[0];
-        Stack.push_back({Kid.first, Kid.second, {}, 0, 0});
+        Stack.push_back({Kid.first, Kid.second, {}, 0, {}});
         continue;
       }
-      if (Top.Stage == 1 && Top.P.Kind == Plan::Branch) {
-        Top.R0 = Ret;
-        Top.Stage = 2;
-        auto Kid = Top.P.Kids[1];
-        Stack.push_back({Kid.first, Kid.second, {}, 0, 0});
+      Top.Results.push_back(Ret);
+      if (Top.Stage < Top.P.Kids.size()) {
+        auto Kid = Top.P.Kids[Top.Stage++];
+        Stack.push_back({Kid.first, Kid.second, {}, 0, {}});
         continue;
       }
       const Node N = G.Nodes[Top.N];
+      const std::vector<NodeId> &R = Top.Results;
       switch (Top.P.Kind) {
       case Plan::Forward:
         break;
@@ -503,9 +638,29 @@ void Specializer::run() {
         break;
       }
       case Plan::Branch:
-        Ret = N.Code == IPEVM_BR_BOOL ? G.brBool(N.Prop, Top.R0, Ret)
-                                      : G.lookup(N.Prop, N.Table, Top.R0, Ret);
+        Ret = N.Code == IPEVM_BR_BOOL ? G.brBool(N.Prop, R[0], R[1])
+                                      : G.lookup(N.Prop, N.Table, R[0], R[1]);
         break;
+      case Plan::Dispatch: {
+        // Every class and the miss may have come to the same node.
+        NodeId Miss = R.back();
+        if (llvm::all_of(R, [&](NodeId X) { return X == Miss; })) {
+          Ret = Miss;
+          break;
+        }
+        bc::Table T;
+        T.Alg = Top.P.Model->Alg;
+        T.KeyLen = Top.P.Model->KeyLen;
+        T.Keys = std::move(Top.P.Keys);
+        for (uint32_t C : Top.P.ClassOf)
+          T.Values.push_back(R[C]);
+        unsigned Index = unsigned(G.Tables.size() + NewTables.size());
+        NewTables.push_back(std::move(T));
+        Ret = G.node({IPEVM_LOOKUP, N.Prop, 0, Index, Miss, Miss});
+        for (NodeId X : R)
+          G.Below[Ret] |= G.Below[X];
+        break;
+      }
       case Plan::Done:
         llvm_unreachable("handled at stage 0");
       }
@@ -521,19 +676,37 @@ void Specializer::run() {
 // merge-tables
 //===----------------------------------------------------------------------===//
 
+/// The successors of N: its branches and, for a multiway lookup, its
+/// table's targets.
+template <typename Fn>
+void forEachSuccessor(const Graph &G, const Node &N, Fn F) {
+  switch (N.Code) {
+  case IPEVM_DECIDE:
+    return;
+  case IPEVM_LOOKUP_RULE:
+    F(N.Y);
+    return;
+  case IPEVM_LOOKUP:
+    for (uint32_t V : G.Tables[N.Table].Values)
+      F(V);
+    break;
+  }
+  F(N.X);
+  F(N.Y);
+}
+
+bool isMultiway(const Graph &G, const Node &N) {
+  return N.Code == IPEVM_LOOKUP && !G.Tables[N.Table].Values.empty();
+}
+
 /// Nodes reachable from an entry.
 std::vector<bool> liveNodes(const Graph &G) {
   std::vector<bool> Live(G.Nodes.size());
   for (NodeId E : G.Entry)
     Live[E] = true;
-  for (size_t I = G.Nodes.size(); I-- > 0;) {
-    const Node &N = G.Nodes[I];
-    if (!Live[I] || N.Code == IPEVM_DECIDE)
-      continue;
-    if (N.Code != IPEVM_LOOKUP_RULE)
-      Live[N.X] = true;
-    Live[N.Y] = true;
-  }
+  for (size_t I = G.Nodes.size(); I-- > 0;)
+    if (Live[I])
+      forEachSuccessor(G, G.Nodes[I], [&](NodeId S) { Live[S] = true; });
   return Live;
 }
 
@@ -543,7 +716,8 @@ void mergeTables(Graph &G) {
   // chains) and stops before the next such head, so no key is copied twice.
   auto Member = [&](NodeId I) {
     const Node &N = G.Nodes[I];
-    return N.Code == IPEVM_LOOKUP && G.Nodes[N.X].isRuleDecision();
+    return N.Code == IPEVM_LOOKUP && !isMultiway(G, N) &&
+           G.Nodes[N.X].isRuleDecision();
   };
   // I's miss edge continues a chain: to a member on the same property.
   auto Chained = [&](NodeId I) {
@@ -559,6 +733,10 @@ void mergeTables(Graph &G) {
     const Node &N = G.Nodes[I];
     if (!Live[I] || N.Code == IPEVM_DECIDE)
       continue;
+    if (isMultiway(G, N)) {
+      forEachSuccessor(G, N, [&](NodeId S) { ++OtherIn[S]; });
+      continue;
+    }
     if (N.Code != IPEVM_LOOKUP_RULE)
       ++OtherIn[N.X];
     ++(Chained(I) ? ChainIn : OtherIn)[N.Y];
@@ -632,12 +810,26 @@ void mergeTables(Graph &G) {
         continue;
       }
     }
+    if (isMultiway(G, N)) {
+      bc::Table T = G.Tables[N.Table];
+      bool Same = N.X == New[N.X];
+      for (uint32_t &V : T.Values) {
+        Same &= V == New[V];
+        V = New[V];
+      }
+      if (!Same) {
+        N.Table = unsigned(G.Tables.size());
+        G.Tables.push_back(std::move(T));
+      }
+    }
     if (N.Code != IPEVM_DECIDE) {
       if (N.Code != IPEVM_LOOKUP_RULE)
         N.X = New[N.X];
       N.Y = New[N.Y];
     }
     New[I] = G.node(N);
+    if (isMultiway(G, N))
+      forEachSuccessor(G, N, [&](NodeId S) { G.Below[New[I]] |= G.Below[S]; });
   }
   for (NodeId &E : G.Entry)
     E = New[E];
@@ -682,8 +874,15 @@ llvm::Expected<bc::Module> layOut(const Graph &G, const Policy &P,
         M.Tables.push_back(G.Tables[N.Table]);
       }
       Table = uint16_t(It->second);
-      if (N.Code == IPEVM_LOOKUP_RULE)
-        M.Tables[Table].Owner = uint32_t(M.Code.size());
+      bc::Table &T = M.Tables[Table];
+      if (N.Code == IPEVM_LOOKUP_RULE) {
+        T.Owner = uint32_t(M.Code.size());
+      } else if (!T.Values.empty()) {
+        // A multiway lookup's table is its own: targets become indices.
+        T.Owner = uint32_t(M.Code.size());
+        for (uint32_t &V : T.Values)
+          V = Index[V];
+      }
     }
     switch (N.Code) {
     case IPEVM_BR_BOOL:

@@ -79,8 +79,12 @@ void ipec::disassemble(const Artifact &A, raw_ostream &OS) {
       OS << "br_bool " << ir::propName(Prop) << " ? @" << X << " : @" << Y;
       break;
     case IPEVM_LOOKUP:
-      OS << "lookup  " << ir::propName(Prop) << " in t" << B << " ? @" << X
-         << " : @" << Y;
+      OS << "lookup  " << ir::propName(Prop) << " in t" << B << " ? ";
+      if (B < P.table_count && (table(P, B).Flags & IPEVM_TF_VALUED))
+        OS << "(target from table)";
+      else
+        OS << "@" << X;
+      OS << " : @" << Y;
       break;
     case IPEVM_LOOKUP_RULE:
       OS << "lookup_rule " << ir::propName(Prop) << " in t" << B << " ? "

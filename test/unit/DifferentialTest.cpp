@@ -33,12 +33,16 @@ const unsigned BoolProps[] = {
 
 class RandomPolicies {
 public:
-  explicit RandomPolicies(uint32_t Seed) : Rng(Seed) {
+  /// OneAlgorithm: only sha256 digests in policies (events still carry
+  /// others).
+  explicit RandomPolicies(uint32_t Seed, bool OneAlgorithm = false)
+      : Rng(Seed) {
     // A small pool so that rules and events collide often; one sha512 digest
     // so that algorithm and length mismatches are exercised.
     for (int I = 0; I < 6; ++I)
       Pool.push_back(digest("sha256", 32));
-    Pool.push_back(digest("sha512", 64));
+    if (!OneAlgorithm)
+      Pool.push_back(digest("sha512", 64));
   }
 
   Policy policy() {
@@ -374,9 +378,10 @@ TEST(Differential, BytecodeDecidesLikeReferenceAtO0) {
   decidesLikeReference(Opts, 20261125);
 }
 
-/// Whether some path from Entry tests a boolean property twice; depth-first
-/// over (instruction, properties tested so far), each pair visited once.
-bool testsABoolTwice(const bc::Module &M, uint32_t Entry) {
+/// Whether some path from Entry tests a property in Props twice (a branch
+/// on a boolean, a lookup of a digest); depth-first over (instruction,
+/// properties tested so far), each pair visited once.
+bool testsAPropertyTwice(const bc::Module &M, uint32_t Entry, uint32_t Props) {
   std::set<std::pair<uint32_t, uint32_t>> Seen;
   std::vector<std::pair<uint32_t, uint32_t>> Work{{Entry, 0}};
   while (!Work.empty()) {
@@ -385,14 +390,20 @@ bool testsABoolTwice(const bc::Module &M, uint32_t Entry) {
     if (!Seen.insert({Pc, Tested}).second)
       continue;
     const bc::Insn &I = M.Code[Pc];
+    if (I.Code == IPEVM_DECIDE)
+      continue;
+    uint32_t Bit = 1u << I.A;
+    if (Tested & Bit & Props)
+      return true;
+    Tested |= Bit;
     switch (I.Code) {
     case IPEVM_BR_BOOL:
-      if (Tested & (1u << I.A))
-        return true;
-      Work.push_back({I.X, Tested | (1u << I.A)});
-      Work.push_back({I.Y, Tested | (1u << I.A)});
+      Work.push_back({I.X, Tested});
+      Work.push_back({I.Y, Tested});
       break;
     case IPEVM_LOOKUP:
+      for (uint32_t V : M.Tables[I.B].Values)
+        Work.push_back({V, Tested});
       Work.push_back({I.X, Tested});
       Work.push_back({I.Y, Tested});
       break;
@@ -403,6 +414,9 @@ bool testsABoolTwice(const bc::Module &M, uint32_t Entry) {
   }
   return false;
 }
+
+constexpr uint32_t BoolMask = (1u << IPEVM_PROP_FIRST_DIGEST) - 1;
+constexpr uint32_t AllProps = (1u << IPEVM_PROP_COUNT) - 1;
 
 // -O2's decision DAG tests each boolean property at most once on any path;
 // -O1 does not (so the check can fail).
@@ -416,13 +430,47 @@ TEST(Differential, DecisionDagTestsEachBoolOnce) {
     auto M1 = generateCode(P, O1), M2 = generateCode(P);
     ASSERT_TRUE(M1 && M2);
     for (unsigned Op = 0; Op < IPEVM_OP_COUNT; ++Op) {
-      ASSERT_FALSE(testsABoolTwice(*M2, M2->Entry[Op]))
+      ASSERT_FALSE(testsAPropertyTwice(*M2, M2->Entry[Op], BoolMask))
           << "operation " << opName(Op).str() << "\n"
           << describe(P, Op, {});
-      TwiceAtO1 += testsABoolTwice(*M1, M1->Entry[Op]);
+      TwiceAtO1 += testsAPropertyTwice(*M1, M1->Entry[Op], BoolMask);
     }
   }
   EXPECT_GT(TwiceAtO1, 100u) << "the generator should need the DAG";
+}
+
+// With digests of one algorithm and few sets, -O2 also looks each digest
+// property up at most once on any path: one multiway lookup over all the
+// sets below answers every later membership test. Decisions stay exact.
+TEST(Differential, DecisionDagTestsEveryPropertyOnce) {
+  RandomPolicies Gen(4711, /*OneAlgorithm=*/true);
+  unsigned TwiceAtO1 = 0, Multiway = 0;
+  for (unsigned I = 0; I < 2000; ++I) {
+    Policy P = Gen.policy();
+    CodeGenOptions O1;
+    O1.OptLevel = 1;
+    auto M1 = generateCode(P, O1), M2 = generateCode(P);
+    ASSERT_TRUE(M1 && M2);
+    for (unsigned Op = 0; Op < IPEVM_OP_COUNT; ++Op) {
+      ASSERT_FALSE(testsAPropertyTwice(*M2, M2->Entry[Op], AllProps))
+          << "operation " << opName(Op).str() << "\n"
+          << describe(P, Op, {});
+      TwiceAtO1 += testsAPropertyTwice(*M1, M1->Entry[Op], AllProps);
+    }
+    for (const bc::Table &T : M2->Tables)
+      Multiway += !T.Values.empty() && !T.Rules;
+    auto A = Artifact::fromBytes(bc::serialize(*M2));
+    ASSERT_TRUE(bool(A)) << llvm::toString(A.takeError());
+    for (unsigned J = 0; J < 20; ++J) {
+      unsigned Op = Gen.pick(IPEVM_OP_COUNT);
+      Facts F = Gen.facts();
+      std::string Why = disagreement(A->prog(), P, Op, F);
+      if (!Why.empty())
+        FAIL() << report(P, CodeGenOptions(), Op, F, Why);
+    }
+  }
+  EXPECT_GT(TwiceAtO1, 100u);
+  EXPECT_GT(Multiway, 100u) << "the generator should need multiway lookups";
 }
 
 // A rule reported as shadowed must never be the one that decides.
