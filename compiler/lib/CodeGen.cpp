@@ -125,7 +125,7 @@ struct Graph {
   llvm::DenseMap<Node, NodeId, NodeInfo> Unique;
   std::vector<bc::Table> Tables;
   /// Tables by their content (algorithm, then the keys' bytes).
-  std::unordered_map<std::string, unsigned> SetTables;
+  llvm::DenseMap<uint64_t, llvm::SmallVector<unsigned, 1>> SetTables;
   std::array<NodeId, IPEVM_OP_COUNT> Entry{};
 
   NodeId node(const Node &N) {
@@ -161,21 +161,36 @@ struct Graph {
   }
   /// Keys: sorted, unique, one algorithm and length. Equal sets share.
   unsigned setTable(const std::vector<Digest> &Keys) {
-    std::string Content = Keys[0].Alg;
-    Content.push_back('\0');
+    uint64_t H = mix(Keys.size());
+    for (char C : Keys[0].Alg)
+      H = mix(H ^ uint8_t(C));
     for (const Digest &D : Keys)
-      Content.append(D.Bytes.begin(), D.Bytes.end());
-    auto [It, Inserted] =
-        SetTables.try_emplace(std::move(Content), unsigned(Tables.size()));
-    if (Inserted) {
-      bc::Table T;
-      T.Alg = Keys[0].Alg;
-      T.KeyLen = uint32_t(Keys[0].Bytes.size());
-      for (const Digest &D : Keys)
-        T.Keys.push_back(D.Bytes);
-      Tables.push_back(std::move(T));
+      for (size_t I = 0; I < D.Bytes.size(); I += 8) {
+        uint64_t W = 0;
+        for (size_t J = I; J < I + 8 && J < D.Bytes.size(); ++J)
+          W = W << 8 | D.Bytes[J];
+        H = mix(H ^ W);
+      }
+    // The top bit is cleared: DenseMap reserves two keys near ~0.
+    llvm::SmallVector<unsigned, 1> &Same = SetTables[H >> 1];
+    for (unsigned T : Same) {
+      const bc::Table &Tab = Tables[T];
+      if (Tab.Alg == Keys[0].Alg && Tab.Keys.size() == Keys.size() &&
+          std::equal(Keys.begin(), Keys.end(), Tab.Keys.begin(),
+                     [](const Digest &D, const std::vector<uint8_t> &K) {
+                       return D.Bytes == K;
+                     }))
+        return T;
     }
-    return It->second;
+    bc::Table T;
+    T.Alg = Keys[0].Alg;
+    T.KeyLen = uint32_t(Keys[0].Bytes.size());
+    T.Keys.reserve(Keys.size());
+    for (const Digest &D : Keys)
+      T.Keys.push_back(D.Bytes);
+    Same.push_back(unsigned(Tables.size()));
+    Tables.push_back(std::move(T));
+    return Same.back();
   }
 };
 
@@ -946,21 +961,29 @@ std::vector<llvm::StringRef> ipec::passPipeline(unsigned OptLevel) {
   return Out;
 }
 
-llvm::Expected<bc::Module> ipec::generateCode(const Policy &Original,
+llvm::Expected<bc::Module> ipec::generateCode(const Policy &P,
                                               const CodeGenOptions &Opts) {
-  std::optional<Policy> Optimized;
-  if (Opts.OptLevel > 0)
-    Optimized = Original;
-  const Policy &P = Optimized ? *Optimized : Original;
+  return generateCode(Policy(P), Opts);
+}
+
+llvm::Expected<bc::Module> ipec::generateCode(Policy &&P,
+                                              const CodeGenOptions &Opts) {
+  // The passes keep every rule's id, location and text: the source map and
+  // the header come from P after them; the embedded source from before.
+  std::string Source;
+  if (Opts.EmbedSource) {
+    llvm::raw_string_ostream OS(Source);
+    print(P, OS);
+  }
   Graph G;
   for (llvm::StringRef Pass : passPipeline(Opts.OptLevel)) {
     bool IsPolicyPass = true;
     if (Pass == "normalize")
-      normalize(*Optimized);
+      normalize(P);
     else if (Pass == "constfold")
-      constantFold(*Optimized);
+      constantFold(P);
     else if (Pass == "dead-rules")
-      removeDeadRules(*Optimized);
+      removeDeadRules(P);
     else {
       IsPolicyPass = false;
       if (Pass == "lower")
@@ -978,13 +1001,11 @@ llvm::Expected<bc::Module> ipec::generateCode(const Policy &Original,
       if (IsPolicyPass)
         dump(P, OS);
       else
-        printGraph(G, Original, Opts, OS);
+        printGraph(G, P, Opts, OS);
     }
   }
-  llvm::Expected<bc::Module> M = layOut(G, Original, Opts);
-  if (M && Opts.EmbedSource) {
-    llvm::raw_string_ostream OS(M->Source);
-    print(Original, OS);
-  }
+  llvm::Expected<bc::Module> M = layOut(G, P, Opts);
+  if (M)
+    M->Source = std::move(Source);
   return M;
 }

@@ -30,7 +30,7 @@ ipec::compileToBytecode(unsigned BufferID, DiagnosticEngine &Diags,
           : parseIPL(BufferID, Diags, Opts.Frontend);
   if (!P || Diags.hasErrors())
     return std::nullopt;
-  Expected<bc::Module> M = generateCode(*P, Opts.CodeGen);
+  Expected<bc::Module> M = generateCode(std::move(*P), Opts.CodeGen);
   if (!M) {
     Diags.report(DiagID::err_codegen, SMLoc(), {toString(M.takeError())});
     return std::nullopt;
@@ -62,8 +62,8 @@ Error ipec::writeFileAtomically(StringRef Path, ArrayRef<uint8_t> Bytes) {
       std::error_code EC = OS.error();
       OS.clear_error();
       sys::fs::remove(Temp);
-      return createStringError(EC, "cannot write '%s': %s",
-                               Path.str().c_str(), EC.message().c_str());
+      return createStringError(EC, "cannot write '%s': %s", Path.str().c_str(),
+                               EC.message().c_str());
     }
   }
   if (std::error_code EC = sys::fs::rename(Temp, Path)) {

@@ -62,6 +62,9 @@ struct CodeGenOptions {
 /// exceeds a limit of the format.
 llvm::Expected<bc::Module> generateCode(const ir::Policy &P,
                                         const CodeGenOptions &Opts = {});
+/// The same, consuming P (the passes then work on it in place).
+llvm::Expected<bc::Module> generateCode(ir::Policy &&P,
+                                        const CodeGenOptions &Opts = {});
 
 } // namespace ipec
 
