@@ -1019,8 +1019,8 @@ auto Lowering::inArgScope(Binding &B, Fn F) -> decltype(F()) {
 void Lowering::wrongArgKind(Binding &B, ArgKind K, SMLoc Use) {
   static const char *const Wanted[] = {
       "a condition",
-      "operations: an operation, a group, or a list such as "
-      "(execute, mmap_exec)",
+      ("operations: an operation, a group, or a list such as "
+       "(execute, mmap_exec)"),
       "a digest such as sha256:<hex>, or the name of a constant",
       "a set: {...}, the name of a set, or a digest"};
   static const char *const UsedAs[] = {"a condition", "operations", "a digest",
