@@ -412,8 +412,8 @@ ipec::signPayloadEnvelope(ArrayRef<uint8_t> Payload, StringRef KeyPemPath,
   auto Sig = signCMS(Payload, KeyPemPath, CertPemPath, /*Detached=*/true);
   if (!Sig)
     return Sig.takeError();
-  std::vector<uint8_t> Out(IPEVM_ENVELOPE_MAGIC,
-                           IPEVM_ENVELOPE_MAGIC + IPEVM_ENVELOPE_MAGIC_LEN);
+  static const char Magic[] = IPEVM_ENVELOPE_MAGIC;
+  std::vector<uint8_t> Out(Magic, Magic + IPEVM_ENVELOPE_MAGIC_LEN);
   put32(Out, IPEVM_ENVELOPE_VERSION);
   put32(Out, uint32_t(Payload.size()));
   put32(Out, uint32_t(Sig->size()));

@@ -736,7 +736,8 @@ TEST_F(SigningTest, EnvelopeTamperingIsDetected) {
   // An attached signature inside an envelope is refused, as the kernel does.
   std::vector<uint8_t> Small = bytes(PolicyText);
   std::vector<uint8_t> Attached = signA(Small);
-  std::vector<uint8_t> Mixed(IPEVM_ENVELOPE_MAGIC, IPEVM_ENVELOPE_MAGIC + 8);
+  const char Magic[] = IPEVM_ENVELOPE_MAGIC;
+  std::vector<uint8_t> Mixed(Magic, Magic + IPEVM_ENVELOPE_MAGIC_LEN);
   for (uint32_t V : {uint32_t(IPEVM_ENVELOPE_VERSION), uint32_t(Small.size()),
                      uint32_t(Attached.size())})
     for (int I = 0; I < 4; ++I)
