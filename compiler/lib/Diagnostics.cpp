@@ -90,6 +90,12 @@ Error DiagnosticEngine::applyWarningOption(StringRef Option) {
 
 void DiagnosticEngine::report(DiagID Id, SMLoc Loc, ArrayRef<std::string> Args,
                               ArrayRef<SMRange> Ranges) {
+  if (Holding) {
+    Held.push_back({Id, Loc, std::vector<std::string>(Args.begin(), Args.end()),
+                    SmallVector<SMRange, 1>(Ranges.begin(), Ranges.end()),
+                    Context});
+    return;
+  }
   Severity Sev = severityOf(Id);
   StringRef Group = groupOf(Id);
   if (Sev == Severity::Note) {
@@ -203,6 +209,23 @@ void DiagnosticEngine::finish() {
   OS << json::Value(std::move(*Pending)) << "\n";
   Pending.reset();
   OS.flush();
+}
+
+void DiagnosticEngine::releaseHeld() {
+  Holding = false;
+  std::vector<HeldDiagnostic> List = std::move(Held);
+  Held.clear();
+  std::vector<ContextNote> Outer = std::move(Context);
+  for (HeldDiagnostic &D : List) {
+    Context = std::move(D.Context);
+    report(D.Id, D.Loc, D.Args, D.Ranges);
+  }
+  Context = std::move(Outer);
+}
+
+void DiagnosticEngine::dropHeld() {
+  Holding = false;
+  Held.clear();
 }
 
 void DiagnosticEngine::reportNoLoc(DiagID Id, ArrayRef<std::string> Args) {

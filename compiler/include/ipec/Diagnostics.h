@@ -76,6 +76,13 @@ public:
     return C;
   }
 
+  /// Holds every diagnostic reported from now on (with its context) instead
+  /// of counting and printing it, until releaseHeld() reports them in order
+  /// or dropHeld() forgets them: for work that may be redone another way.
+  void hold() { Holding = true; }
+  void releaseHeld();
+  void dropHeld();
+
   unsigned errorCount() const { return NumErrors; }
   unsigned warningCount() const { return NumWarnings; }
   bool hasErrors() const { return NumErrors != 0; }
@@ -106,6 +113,16 @@ private:
   std::vector<ContextNote> Context;
   /// JSON: the diagnostic whose notes are still coming.
   std::optional<llvm::json::Object> Pending;
+
+  struct HeldDiagnostic {
+    DiagID Id;
+    llvm::SMLoc Loc;
+    std::vector<std::string> Args;
+    llvm::SmallVector<llvm::SMRange, 1> Ranges;
+    std::vector<ContextNote> Context;
+  };
+  bool Holding = false;
+  std::vector<HeldDiagnostic> Held;
 };
 
 /// The closest of Candidates to Name, or "" if none is close enough to be a
