@@ -43,15 +43,27 @@ const OpGroup BuiltinGroups[] = {
 };
 
 /// Lowers parse trees without syntax errors to the IR.
+///
+/// Streaming, each file is parsed a statement at a time and each statement
+/// lowered before the next is parsed, so that the trees and tokens of a large
+/// policy are never all in memory. A syntax error anywhere abandons the
+/// whole run (aborted()): the caller then lowers again without streaming,
+/// which parses each file whole and reports the errors.
 class Lowering {
 public:
-  Lowering(DiagnosticEngine &Diags, const FrontendOptions &Opts)
-      : Diags(Diags), Opts(Opts) {}
+  Lowering(DiagnosticEngine &Diags, const FrontendOptions &Opts, bool Stream)
+      : Diags(Diags), Opts(Opts), Stream(Stream) {}
 
-  std::optional<ir::Policy> run(unsigned MainBuffer);
+  /// Lowers the policy in MainBuffer and everything it includes.
+  void run(unsigned MainBuffer);
+  bool aborted() const { return Aborted; }
+  /// The policy, unless there were errors.
+  std::optional<ir::Policy> result();
 
 private:
+  std::unique_ptr<ParsedFile> open(unsigned BufferID, ParseAs As);
   void statements(ParsedFile &F);
+  void statement(IPLParser::StatementContext *S);
   void includeDecl(IPLParser::IncludeDeclContext *I);
   const SourceText &text() const { return *Cur->Text; }
   void header(IPLParser::HeaderContext *H);
@@ -81,7 +93,7 @@ private:
   std::optional<std::vector<ir::Digest>> digestList(StringRef Path, SMLoc From,
                                                     SMRange Range);
   void defines();
-  void checkDefaults(IPLParser::HeaderContext *H);
+  void checkDefaults();
   ir::SourceLoc sourceLoc(antlr4::Token *T) const;
   ir::SourceLoc sourceLoc(SMLoc L) const;
   std::string oneLine(antlr4::ParserRuleContext *Ctx) const;
@@ -91,6 +103,11 @@ private:
 
   DiagnosticEngine &Diags;
   const FrontendOptions &Opts;
+  const bool Stream;
+  /// Streaming found a syntax error.
+  bool Aborted = false;
+  /// The main file's header.
+  SMRange HeaderRange;
   /// The file being lowered; every file stays alive until the end.
   ParsedFile *Cur = nullptr;
   std::vector<std::unique_ptr<ParsedFile>> Files;
@@ -228,10 +245,21 @@ std::string Lowering::oneLine(antlr4::ParserRuleContext *Ctx) const {
   return Out;
 }
 
-std::optional<ir::Policy> Lowering::run(unsigned MainBuffer) {
-  auto Main = parseFile(MainBuffer, ParseAs::Policy, Diags);
+std::unique_ptr<ParsedFile> Lowering::open(unsigned BufferID, ParseAs As) {
+  if (!Stream)
+    return parseFile(BufferID, As, Diags);
+  auto F = streamFile(BufferID, As == ParseAs::Policy, Diags);
+  if (F->Failed) {
+    Aborted = true;
+    return nullptr;
+  }
+  return F;
+}
+
+void Lowering::run(unsigned MainBuffer) {
+  auto Main = open(MainBuffer, ParseAs::Policy);
   if (!Main)
-    return std::nullopt;
+    return;
   Cur = Main.get();
   Files.push_back(std::move(Main));
   SmallString<256> Real;
@@ -241,34 +269,54 @@ std::optional<ir::Policy> Lowering::run(unsigned MainBuffer) {
   defines();
   header(Cur->Header);
   statements(*Cur);
+  if (Aborted)
+    return;
   Cur = Files.front().get();
-  checkDefaults(Cur->Header);
+  checkDefaults();
   checkUnusedSets();
   checkUnusedMacros();
   checkShadowedRules();
-  if (Diags.hasErrors())
+}
+
+std::optional<ir::Policy> Lowering::result() {
+  if (Aborted || Diags.hasErrors() || Files.empty())
     return std::nullopt;
   return std::move(P);
 }
 
 void Lowering::statements(ParsedFile &F) {
-  for (auto *S : F.Statements) {
-    Cur = &F;
-    if (auto *D = S->defaultDecl())
-      defaultDecl(D);
-    else if (auto *R = S->ruleDecl())
-      ruleDecl(R);
-    else if (auto *Set = S->setDecl())
-      setDecl(Set);
-    else if (auto *G = S->groupDecl())
-      groupDecl(G);
-    else if (auto *I = S->includeDecl())
-      includeDecl(I);
-    else if (auto *M = S->macroDecl())
-      macroDecl(M);
-    else if (auto *MS = S->macroStmt())
-      macroStmt(MS);
+  if (!F.Streaming) {
+    for (auto *S : F.Statements) {
+      Cur = &F;
+      statement(S);
+    }
+    return;
   }
+  while (auto *S = F.nextStatement()) {
+    Cur = &F;
+    statement(S);
+    if (Aborted)
+      return;
+  }
+  if (F.Failed)
+    Aborted = true;
+}
+
+void Lowering::statement(IPLParser::StatementContext *S) {
+  if (auto *D = S->defaultDecl())
+    defaultDecl(D);
+  else if (auto *R = S->ruleDecl())
+    ruleDecl(R);
+  else if (auto *Set = S->setDecl())
+    setDecl(Set);
+  else if (auto *G = S->groupDecl())
+    groupDecl(G);
+  else if (auto *I = S->includeDecl())
+    includeDecl(I);
+  else if (auto *M = S->macroDecl())
+    macroDecl(M);
+  else if (auto *MS = S->macroStmt())
+    macroStmt(MS);
 }
 
 void Lowering::includeDecl(IPLParser::IncludeDeclContext *I) {
@@ -336,7 +384,7 @@ void Lowering::includeDecl(IPLParser::IncludeDeclContext *I) {
     return;
   }
   unsigned Id = Diags.sourceMgr().AddNewSourceBuffer(std::move(*Buf), Loc);
-  auto F = parseFile(Id, ParseAs::Module, Diags);
+  auto F = open(Id, ParseAs::Module);
   if (!F)
     return;
   ParsedFile *Parent = Cur;
@@ -371,6 +419,7 @@ static bool unescape(StringRef Quoted, std::string &Out, char &BadEscape) {
 }
 
 void Lowering::header(IPLParser::HeaderContext *H) {
+  HeaderRange = text().range(H);
   antlr4::Token *NameTok = H->name;
   char Bad = 0;
   if (!unescape(NameTok->getText(), P.Name, Bad)) {
@@ -939,7 +988,7 @@ void Lowering::checkUnusedSets() {
   }
 }
 
-void Lowering::checkDefaults(IPLParser::HeaderContext *H) {
+void Lowering::checkDefaults() {
   if (P.Global.Present)
     return;
   std::string Missing;
@@ -950,9 +999,9 @@ void Lowering::checkDefaults(IPLParser::HeaderContext *H) {
   }
   if (Missing.empty())
     return;
-  Diags.report(DiagID::err_missing_default, text().loc(H->getStart()), {Missing},
-               {text().range(H)});
-  Diags.report(DiagID::note_add_default, text().loc(H->getStart()));
+  Diags.report(DiagID::err_missing_default, HeaderRange.Start, {Missing},
+               {HeaderRange});
+  Diags.report(DiagID::note_add_default, HeaderRange.Start);
 }
 
 //===----------------------------------------------------------------------===//
@@ -1216,5 +1265,19 @@ void Lowering::checkUnusedMacros() {
 std::optional<ir::Policy> ipec::parseIPL(unsigned BufferID,
                                          DiagnosticEngine &Diags,
                                          const FrontendOptions &Opts) {
-  return Lowering(Diags, Opts).run(BufferID);
+  {
+    // Diagnostics are held until every file is known to parse: a syntax
+    // error means nothing but syntax errors is reported.
+    Diags.hold();
+    Lowering Streaming(Diags, Opts, /*Stream=*/true);
+    Streaming.run(BufferID);
+    if (!Streaming.aborted()) {
+      Diags.releaseHeld();
+      return Streaming.result();
+    }
+    Diags.dropHeld();
+  }
+  Lowering Whole(Diags, Opts, /*Stream=*/false);
+  Whole.run(BufferID);
+  return Whole.result();
 }

@@ -57,6 +57,7 @@ public:
     return SMRange(loc(Start), loc(Stop->getStopIndex() + 1));
   }
   SMRange range(const antlr4::Token *T) const { return range(T, T); }
+  bool isASCII() const { return CodePointToByte.empty(); }
   SMRange range(antlr4::ParserRuleContext *Ctx) const {
     return range(Ctx->getStart(), Ctx->getStop());
   }
@@ -108,19 +109,92 @@ private:
   DiagnosticEngine &Diags;
 };
 
+/// The characters of an ASCII buffer as ANTLR reads them, without the
+/// UTF-32 copy ANTLRInputStream makes (four bytes per source byte).
+class ASCIICharStream : public antlr4::CharStream {
+public:
+  explicit ASCIICharStream(StringRef Buf) : Buf(Buf) {}
+
+  void consume() override;
+  size_t LA(ssize_t I) override;
+  ssize_t mark() override { return -1; }
+  void release(ssize_t) override {}
+  size_t index() override { return Pos; }
+  void seek(size_t Index) override { Pos = std::min(Index, Buf.size()); }
+  size_t size() override { return Buf.size(); }
+  std::string getSourceName() const override {
+    return antlr4::IntStream::UNKNOWN_SOURCE_NAME;
+  }
+  std::string getText(const antlr4::misc::Interval &I) override;
+  std::string toString() const override { return Buf.str(); }
+
+private:
+  StringRef Buf;
+  size_t Pos = 0;
+};
+
+/// A token stream that can free the tokens the parser is done with, so that
+/// a file parsed a statement at a time holds one statement's tokens.
+class ReleasingTokenStream : public antlr4::CommonTokenStream {
+public:
+  using antlr4::CommonTokenStream::CommonTokenStream;
+  /// Frees tokens [From, To). get() returns null for them afterwards.
+  void freeTokens(size_t From, size_t To) {
+    for (size_t I = From; I < To && I < _tokens.size(); ++I)
+      _tokens[I].reset();
+  }
+};
+
+/// Notes that ANTLR found an error, for a parse that only needs to know.
+class FailureListener : public antlr4::BaseErrorListener {
+public:
+  void syntaxError(antlr4::Recognizer *, antlr4::Token *, size_t, size_t,
+                   const std::string &, std::exception_ptr) override {
+    Failed = true;
+  }
+  bool Failed = false;
+};
+
 /// One parsed source file and the ANTLR objects its tree lives in.
+///
+/// parseFile() parses the whole file with full diagnostics: Statements holds
+/// every statement. streamFile() parses a statement at a time for the front
+/// end: nextStatement() frees the tree and tokens of the statement before it
+/// (except a macro declaration's, which later calls expand) and parses with
+/// SLL prediction, giving up at the first syntax error (Failed) without a
+/// diagnostic; the caller then parses again with parseFile() to report it.
 struct ParsedFile {
   std::string Name;
   std::unique_ptr<SourceText> Text;
-  std::unique_ptr<antlr4::ANTLRInputStream> Input;
-  std::unique_ptr<SyntaxErrorListener> Listener;
+  std::unique_ptr<antlr4::CharStream> Input;
+  std::unique_ptr<antlr4::BaseErrorListener> Listener;
   std::unique_ptr<IPLLexer> Lexer;
-  std::unique_ptr<antlr4::CommonTokenStream> Tokens;
+  std::unique_ptr<ReleasingTokenStream> Tokens;
   std::unique_ptr<IPLParser> Parser;
+  /// Streaming: the parsers that own macro declarations' trees.
+  std::vector<std::unique_ptr<IPLParser>> MacroParsers;
   std::vector<IPLParser::StatementContext *> Statements;
   IPLParser::HeaderContext *Header = nullptr;
   /// Included with <...>, directly or through another such file: a library.
   bool System = false;
+
+  bool Streaming = false;
+  /// Streaming: a syntax error (or a buffer ANTLR cannot read) was found.
+  bool Failed = false;
+  /// Streaming: the next statement, or null at the end of the file or after
+  /// a syntax error.
+  IPLParser::StatementContext *nextStatement();
+
+private:
+  std::unique_ptr<IPLParser> makeStreamingParser();
+  void freeLastStatement();
+  IPLParser::StatementContext *Last = nullptr;
+  bool LastIsMacro = false;
+  /// Tokens below this index are freed or belong to a macro declaration.
+  size_t Freed = 0;
+
+  friend std::unique_ptr<ParsedFile> streamFile(unsigned, bool,
+                                                DiagnosticEngine &);
 };
 
 /// What a buffer holds: a policy (with its header), a module for include
@@ -131,6 +205,11 @@ enum class ParseAs { Policy, Module, Either };
 /// Diags).
 std::unique_ptr<ParsedFile> parseFile(unsigned BufferID, ParseAs As,
                                       DiagnosticEngine &Diags);
+
+/// Starts parsing buffer BufferID a statement at a time, after the header if
+/// WithHeader. Reports nothing: on an error, the result is Failed.
+std::unique_ptr<ParsedFile> streamFile(unsigned BufferID, bool WithHeader,
+                                       DiagnosticEngine &Diags);
 
 } // namespace detail
 } // namespace ipec
