@@ -19,6 +19,8 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <map>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -493,6 +495,77 @@ TEST(Differential, ShadowedRulesNeverDecide) {
         ASSERT_FALSE(Shadowed[D.Rule]) << describe(P, Op, F);
       }
     }
+  }
+  EXPECT_GT(Found, 100u) << "the generator should produce shadowed rules";
+}
+
+// findShadowedRules as first written (ordered maps, one per operation): the
+// specification that the hashed version must match exactly.
+static std::vector<ShadowedRule> shadowedRulesReference(const Policy &P) {
+  std::vector<ShadowedRule> Out;
+  std::array<std::optional<size_t>, IPEVM_OP_COUNT> Always;
+  std::array<std::map<std::pair<unsigned, Digest>, size_t>, IPEVM_OP_COUNT>
+      Claimed;
+  for (size_t I = 0; I < P.Rules.size(); ++I) {
+    const Rule &R = P.Rules[I];
+    bool Pure = R.Cond.K == Expr::DigestIn;
+    bool Shadowed = true, ByAlways = false;
+    size_t By = 0;
+    for (unsigned Op = 0; Op < IPEVM_OP_COUNT && Shadowed; ++Op) {
+      if (!(R.Ops & (1u << Op)))
+        continue;
+      if (Always[Op]) {
+        By = *Always[Op];
+        ByAlways = true;
+        continue;
+      }
+      if (!Pure) {
+        Shadowed = false;
+        break;
+      }
+      for (const Digest &D : R.Cond.Set) {
+        auto It = Claimed[Op].find({R.Cond.Prop, D});
+        if (It == Claimed[Op].end()) {
+          Shadowed = false;
+          break;
+        }
+        if (!ByAlways)
+          By = It->second;
+      }
+    }
+    if (Shadowed && R.Ops) {
+      Out.push_back({I, By, ByAlways});
+      continue;
+    }
+    for (unsigned Op = 0; Op < IPEVM_OP_COUNT; ++Op) {
+      if (!(R.Ops & (1u << Op)) || Always[Op])
+        continue;
+      if (R.Cond.K == Expr::True)
+        Always[Op] = I;
+      else if (Pure)
+        for (const Digest &D : R.Cond.Set)
+          Claimed[Op].try_emplace({R.Cond.Prop, D}, I);
+    }
+  }
+  return Out;
+}
+
+// The shadowed rules, and the rule named for each, are those of the
+// reference.
+TEST(Differential, ShadowedRulesMatchReference) {
+  RandomPolicies Gen(7);
+  unsigned Found = 0;
+  for (unsigned I = 0; I < 3000; ++I) {
+    Policy P = Gen.policy();
+    std::vector<ShadowedRule> Want = shadowedRulesReference(P),
+                              Got = findShadowedRules(P);
+    ASSERT_EQ(Want.size(), Got.size()) << describe(P, 0, {});
+    for (size_t J = 0; J < Want.size(); ++J) {
+      EXPECT_EQ(Want[J].Rule, Got[J].Rule);
+      EXPECT_EQ(Want[J].By, Got[J].By) << describe(P, 0, {});
+      EXPECT_EQ(Want[J].Unconditional, Got[J].Unconditional);
+    }
+    Found += Want.size();
   }
   EXPECT_GT(Found, 100u) << "the generator should produce shadowed rules";
 }
