@@ -33,7 +33,8 @@ struct PropDigestInfo {
   static unsigned getHashValue(const PropDigest &K) {
     return unsigned(llvm::hash_combine(
         K.Prop, llvm::hash_value(llvm::StringRef(K.D->Alg)),
-        llvm::hash_combine_range(K.D->Bytes.begin(), K.D->Bytes.end())));
+        llvm::hash_combine_range(K.D->Bytes.data(),
+                                 K.D->Bytes.data() + K.D->Bytes.size())));
   }
   static bool isEqual(const PropDigest &A, const PropDigest &B) {
     if (isSpecial(A) || isSpecial(B))
@@ -59,6 +60,11 @@ std::vector<ShadowedRule> ir::findShadowedRules(const Policy &P) {
   // hash table serves every operation: a rule's digests are looked up once.
   std::array<std::optional<size_t>, IPEVM_OP_COUNT> Always;
   llvm::DenseMap<PropDigest, Claims, PropDigestInfo> Claimed;
+  size_t Digests = 0;
+  for (const Rule &R : P.Rules)
+    if (R.Cond.K == Expr::DigestIn)
+      Digests += R.Cond.Set.size();
+  Claimed.reserve(Digests);
   for (size_t I = 0; I < P.Rules.size(); ++I) {
     const Rule &R = P.Rules[I];
     bool Pure = R.Cond.K == Expr::DigestIn;
@@ -103,17 +109,17 @@ std::vector<ShadowedRule> ir::findShadowedRules(const Policy &P) {
       Out.push_back({I, By, ByAlways});
       continue;
     }
-    for (unsigned Op = 0; Op < IPEVM_OP_COUNT; ++Op) {
-      if (!(R.Ops & (1u << Op)) || Always[Op])
-        continue;
-      if (R.Cond.K == Expr::True)
-        Always[Op] = I;
-      else if (Pure)
-        for (const Digest &D : R.Cond.Set) {
-          uint32_t &C = Claimed[{R.Cond.Prop, &D}].By[Op];
-          if (C == Unclaimed)
-            C = uint32_t(I);
-        }
+    if (R.Cond.K == Expr::True) {
+      for (unsigned Op = 0; Op < IPEVM_OP_COUNT; ++Op)
+        if ((Open & (1u << Op)))
+          Always[Op] = I;
+    } else if (Pure && Open) {
+      for (const Digest &D : R.Cond.Set) {
+        Claims &C = Claimed[{R.Cond.Prop, &D}];
+        for (unsigned Op = 0; Op < IPEVM_OP_COUNT; ++Op)
+          if ((Open & (1u << Op)) && C.By[Op] == Unclaimed)
+            C.By[Op] = uint32_t(I);
+      }
     }
   }
   return Out;
