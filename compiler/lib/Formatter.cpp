@@ -232,7 +232,9 @@ private:
 
 std::optional<std::string> ipec::formatIPL(unsigned BufferID,
                                            DiagnosticEngine &Diags) {
-  auto F = parseFile(BufferID, ParseAs::Either, Diags);
+  // The caller compares the result with the buffer as it is, CRs and all.
+  auto F = parseFile(withLineFeeds(Diags.sourceMgr(), BufferID),
+                     ParseAs::Either, Diags);
   if (!F)
     return std::nullopt;
   return Formatter(*F).run();

@@ -383,7 +383,7 @@ void Lowering::includeDecl(IPLParser::IncludeDeclContext *I) {
                  {Found, Buf.getError().message()}, {Range});
     return;
   }
-  unsigned Id = Diags.sourceMgr().AddNewSourceBuffer(std::move(*Buf), Loc);
+  unsigned Id = addSourceBuffer(Diags.sourceMgr(), std::move(*Buf), Loc);
   auto F = open(Id, ParseAs::Module);
   if (!F)
     return;
@@ -919,7 +919,7 @@ Lowering::digestList(StringRef Path, SMLoc From, SMRange Range) {
                         {Path.str(), Buf.getError().message()});
     return std::nullopt;
   }
-  unsigned Id = Diags.sourceMgr().AddNewSourceBuffer(std::move(*Buf), From);
+  unsigned Id = addSourceBuffer(Diags.sourceMgr(), std::move(*Buf), From);
   StringRef Text = Diags.sourceMgr().getMemoryBuffer(Id)->getBuffer();
   std::vector<ir::Digest> Out;
   bool Ok = true;
@@ -1265,6 +1265,7 @@ void Lowering::checkUnusedMacros() {
 std::optional<ir::Policy> ipec::parseIPL(unsigned BufferID,
                                          DiagnosticEngine &Diags,
                                          const FrontendOptions &Opts) {
+  BufferID = withLineFeeds(Diags.sourceMgr(), BufferID);
   {
     // Diagnostics are held until every file is known to parse: a syntax
     // error means nothing but syntax errors is reported.

@@ -10,6 +10,39 @@ using namespace ipec::grammar;
 using llvm::SMLoc;
 using llvm::StringRef;
 
+static bool hasLoneCR(StringRef S) {
+  for (size_t I = S.find('\r'); I != StringRef::npos; I = S.find('\r', I + 1))
+    if (I + 1 == S.size() || S[I + 1] != '\n')
+      return true;
+  return false;
+}
+
+static std::unique_ptr<llvm::MemoryBuffer>
+copyWithLineFeeds(const llvm::MemoryBuffer &Buf) {
+  StringRef S = Buf.getBuffer();
+  std::string Out(S);
+  for (size_t I = 0; I < Out.size(); ++I)
+    if (Out[I] == '\r' && (I + 1 == Out.size() || Out[I + 1] != '\n'))
+      Out[I] = '\n';
+  return llvm::MemoryBuffer::getMemBufferCopy(Out, Buf.getBufferIdentifier());
+}
+
+unsigned detail::addSourceBuffer(llvm::SourceMgr &SM,
+                                 std::unique_ptr<llvm::MemoryBuffer> Buf,
+                                 SMLoc IncludeLoc) {
+  if (hasLoneCR(Buf->getBuffer()))
+    Buf = copyWithLineFeeds(*Buf);
+  return SM.AddNewSourceBuffer(std::move(Buf), IncludeLoc);
+}
+
+unsigned detail::withLineFeeds(llvm::SourceMgr &SM, unsigned BufferID) {
+  const llvm::MemoryBuffer *Buf = SM.getMemoryBuffer(BufferID);
+  if (!hasLoneCR(Buf->getBuffer()))
+    return BufferID;
+  return SM.AddNewSourceBuffer(copyWithLineFeeds(*Buf),
+                               SM.getParentIncludeLoc(BufferID));
+}
+
 // ANTLRInputStream's behaviour, over bytes.
 void ASCIICharStream::consume() {
   if (Pos >= Buf.size())

@@ -15,7 +15,9 @@
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringRef.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SMLoc.h"
+#include "llvm/Support/SourceMgr.h"
 
 #include <memory>
 #include <string>
@@ -196,6 +198,19 @@ private:
   friend std::unique_ptr<ParsedFile> streamFile(unsigned, bool,
                                                 DiagnosticEngine &);
 };
+
+/// IPL ends a line at LF, CRLF or a lone CR; llvm::SourceMgr counts LFs.
+/// Buffers are therefore read through a copy with each lone CR made an LF
+/// (made only if there is one), so that every line and column reported, and
+/// every line shown under a diagnostic, is the one an editor shows.
+///
+/// Adds Buf to SM with lone CRs as LFs; returns its id.
+unsigned addSourceBuffer(llvm::SourceMgr &SM,
+                         std::unique_ptr<llvm::MemoryBuffer> Buf,
+                         SMLoc IncludeLoc);
+/// The id of buffer BufferID with lone CRs as LFs: BufferID itself, or a
+/// copy with the same name and include location.
+unsigned withLineFeeds(llvm::SourceMgr &SM, unsigned BufferID);
 
 /// What a buffer holds: a policy (with its header), a module for include
 /// (statements only), or either, told by whether it starts with 'policy'.
