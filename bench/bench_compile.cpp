@@ -6,6 +6,7 @@
 //   parse_s codegen_s serialize_s verify_s total_s   CPU seconds
 //   peak_rss_mb            the process's peak resident set (getrusage), which
 //                          includes the policy text itself (text_mb)
+//   parse_peak_rss_mb      the same when parsing has ended
 //   bytes bytes_per_rule   the artifact, with its source map (ipec's default)
 //   stripped_bytes stripped_bytes_per_rule   with --strip-source-map
 //   codegen_error          when codegen refused the policy
@@ -101,7 +102,7 @@ int main(int argc, char **argv) {
       llvm::MemoryBuffer::getMemBuffer(Text, "bench.ipl"), llvm::SMLoc());
   std::optional<ir::Policy> P = parseIPL(Id, Diags);
   double Parse = T.lap();
-  std::printf("parse_s=%.3f\n", Parse);
+  std::printf("parse_s=%.3f\nparse_peak_rss_mb=%.1f\n", Parse, peakRssMB());
   if (!P || Diags.hasErrors()) {
     std::printf("error=the generated policy did not parse\n");
     return 1;
