@@ -127,7 +127,8 @@ cl::opt<std::string> VerifyInput(cl::Positional, cl::Required,
                                  cl::sub(VerifyCmd));
 cl::opt<unsigned> CostLimit(
     "cost-limit", cl::desc("Reject programs whose worst-case cost is higher"),
-    cl::init(DefaultCostLimit), cl::cat(IpecCat), cl::sub(VerifyCmd));
+    cl::init(DefaultCostLimit), cl::cat(IpecCat),
+    cl::sub(*cl::TopLevelSubCommand), cl::sub(VerifyCmd));
 
 cl::opt<std::string> DumpInput(cl::Positional, cl::Required,
                                cl::desc("<artifact.ipeb>"), cl::cat(IpecCat),
@@ -236,6 +237,7 @@ int runCompile() {
   Opts.Format = Format;
   Opts.CodeGen.EmitSourceMap = !StripSourceMap;
   Opts.CodeGen.EmbedSource = EmbedSource;
+  Opts.CostLimit = CostLimit;
   Opts.Frontend.IncludeDirs.assign(IncludeDirs.begin(), IncludeDirs.end());
   Opts.Frontend.IncludeDirs.push_back(stdlibDir());
   for (StringRef D : Defines) {
