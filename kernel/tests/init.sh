@@ -103,6 +103,7 @@ rec reject_signed_garbage $T load $P/signed-garbage.ipeb
 rec reject_format_version $T load $P/bad-format.ipeb
 rec reject_truncated_bytecode $T load $P/truncated-bytecode.ipeb
 rec reject_truncated_artifact $T load-partial $P/other.ipeb 100
+rec reject_over_64k $T load $P/too-big.ipeb
 rec still_v1 cat $POL/ipevm-test/version
 rec load_in_pieces $T load $P/other.ipeb 7
 rec other_listed ls $POL
@@ -148,6 +149,11 @@ rec dmverity_signed_create $T dmcreate ipevm-dm-signed "$(cat /dm/table-signed)"
 mkdir -p /mnt/dms
 rec dmverity_signed_mount mount -t ext4 -o ro /dev/dm-1 /mnt/dms
 rec dmverity_signed_exec $T exec /mnt/dms/ipevm-test true
+# Bad root hash signatures: the table load itself must fail.
+rec dmverity_badsig_untrusted_key $T dmcreate ipevm-dm-badkey "$(cat /dm/table-badkey)" \
+	ipevm-test:badkey /dm/roothash-otherkey.p7s
+rec dmverity_badsig_other_hash $T dmcreate ipevm-dm-badhash "$(cat /dm/table-badhash)" \
+	ipevm-test:badhash /dm/roothash-wrong.p7s
 
 # --- Replacement: a higher version of the active policy takes over -----------------
 rec replace_v2 $T load $P/test-v2.ipeb
