@@ -8,11 +8,17 @@
 #   kernel/patches/*.patch  applied in order with patch -p1
 #   kernel/security/ipevm/  copied to security/ipevm/
 #   kvm-interp/*.c *.h      copied to security/ipevm/ at build time (never
-#                           committed twice)
+#                           committed twice), by kernel/prepare-tree.sh
+#   kernel/tests/policies/boot.ipl
+#                           the boot policy (CONFIG_SECURITY_IPEVM_BOOT_POLICY),
+#                           and the bytes ipec compiles from it
 #   kernel/config/uml.config merged over `make ARCH=um defconfig`
 #   the signing certificate CONFIG_SYSTEM_TRUSTED_KEYS, made by
 #                           scripts/dev-keys.sh in $IPEC_KERNEL_KEYS
-#   this script and the compiler version
+#   this script, kernel/prepare-tree.sh and the compiler version
+#
+# The kernel build runs ipec ($IPEC, default build/tools/ipec/ipec of this
+# checkout, which must exist) to compile the boot policy.
 #
 # The tree is built in $IPEC_KERNEL_CACHE/<key>/ (default
 # ~/.cache/ipec-kernel). A tree is complete once it holds .ipec-complete;
@@ -32,6 +38,7 @@ tarball=${IPEC_KERNEL_TARBALL:-/usr/src/linux-source-6.1.tar.xz}
 keys=${IPEC_KERNEL_KEYS:-$cache/keys}
 jobs=$(nproc 2>/dev/null || echo 2)
 keep=${IPEC_KERNEL_KEEP:-3}
+ipec=${IPEC:-$root/build/tools/ipec/ipec}
 print_key=0
 force=0
 
@@ -62,6 +69,10 @@ done
 [[ -d $root/kernel/security/ipevm ]] || die "$root/kernel/security/ipevm missing"
 fragment=$root/kernel/config/uml.config
 [[ -r $fragment ]] || die "$fragment missing"
+[[ -x $ipec ]] || die "ipec not found at $ipec (build it: scripts/build.sh build, or set IPEC)"
+ipec=$(cd "$(dirname "$ipec")" && pwd)/$(basename "$ipec")
+boot_policy=$root/kernel/tests/policies/boot.ipl
+[[ -r $boot_policy ]] || die "$boot_policy missing"
 
 mkdir -p "$cache"
 # One build at a time per cache; a second caller waits, then reuses.
@@ -83,7 +94,7 @@ rm -rf "$cache"/.stage.*
 stage=$(mktemp -d "$cache/.stage.XXXXXX")
 trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/kernel/security" "$stage/kernel/config" "$stage/kernel/patches" \
-	"$stage/kvm-interp"
+	"$stage/kernel/tests/policies" "$stage/kvm-interp"
 shopt -s nullglob
 snap_patches=("$root"/kernel/patches/*.patch)
 snap_interp=("$root"/kvm-interp/*.c "$root"/kvm-interp/*.h)
@@ -92,6 +103,8 @@ shopt -u nullglob
 	cp -r "$root/kernel/security/ipevm" "$stage/kernel/security/ipevm" &&
 		cp "$fragment" "$stage/kernel/config/uml.config" &&
 		cp "$self" "$stage/kernel/build-uml.sh" &&
+		cp "$root/kernel/prepare-tree.sh" "$stage/kernel/prepare-tree.sh" &&
+		cp "$boot_policy" "$stage/kernel/tests/policies/boot.ipl" &&
 		cp ${snap_interp[@]+"${snap_interp[@]}"} "$stage/kvm-interp/" &&
 		if ((${#snap_patches[@]})); then
 			cp "${snap_patches[@]}" "$stage/kernel/patches/"
@@ -99,6 +112,14 @@ shopt -u nullglob
 } || die "snapshotting the sources into $stage failed"
 src=$stage
 fragment=$src/kernel/config/uml.config
+boot_policy=$src/kernel/tests/policies/boot.ipl
+# What the kernel build will embed: ipec's output decides the key, so a
+# change of the policy or of what ipec makes of it builds a new tree. The
+# source map holds the path ipec was given, so compile it under the name
+# the kernel build uses: ./ipevm-boot-policy.ipl at the top of the tree.
+cp "$boot_policy" "$stage/ipevm-boot-policy.ipl"
+(cd "$stage" && "$ipec" ./ipevm-boot-policy.ipl --unsigned -o boot-policy.ipeb) ||
+	die "ipec rejects the boot policy kernel/tests/policies/boot.ipl"
 
 # --- The cache key ----------------------------------------------------------
 
@@ -135,13 +156,14 @@ base_manifest=$(
 	echo "tarball $tar_sum"
 	echo "cc $(gcc --version | head -n1)"
 	echo "cert $(openssl x509 -in "$cert" -outform DER | sha256sum | cut -d' ' -f1)"
-	hash_files "$src/kernel/build-uml.sh" "$fragment" ${patches[@]+"${patches[@]}"}
+	hash_files "$src/kernel/build-uml.sh" "$src/kernel/prepare-tree.sh" "$fragment" \
+		${patches[@]+"${patches[@]}"}
 )
 base_key=$(sha256sum <<<"$base_manifest" | cut -c1-16)
 key=$(
 	{
 		echo "$base_manifest"
-		hash_files "${lsm_files[@]}" "${interp[@]}"
+		hash_files "${lsm_files[@]}" "${interp[@]}" "$boot_policy" "$stage/boot-policy.ipeb"
 	} | sha256sum | cut -c1-16
 )
 if ((print_key)); then
@@ -170,28 +192,17 @@ run_logged() {
 	fi
 }
 
+# security/ipevm/ (LSM + kvm-interp) and the boot policy at the top.
 copy_lsm_sources() {
-	local f base
-	rm -rf "$tree/security/ipevm"
-	cp -r "$src/kernel/security/ipevm" "$tree/security/ipevm"
-	for f in "${interp[@]}"; do
-		base=${f##*/}
-		[[ ! -e $tree/security/ipevm/$base ]] ||
-			die "kvm-interp/$base would overwrite kernel/security/ipevm/$base; rename one"
-		cp "$f" "$tree/security/ipevm/$base"
-	done
+	run_logged "kernel/prepare-tree.sh --sources" \
+		"$src/kernel/prepare-tree.sh" --from "$src" --sources "$tree"
+	cp "$boot_policy" "$tree/ipevm-boot-policy.ipl"
 }
 
 apply_patches() {
-	local p
-	for p in ${patches[@]+"${patches[@]}"}; do
-		log "applying ${p#"$src"/}"
-		if ! patch -d "$tree" -p1 -F0 -N -s --no-backup-if-mismatch \
-			<"$p" >>"$tree/build.log" 2>&1; then
-			tail -n 20 "$tree/build.log" >&2
-			die "patch ${p#"$src"/} does not apply to $(basename "$tarball")"
-		fi
-	done
+	log "applying kernel/patches"
+	run_logged "kernel/prepare-tree.sh --patches" \
+		"$src/kernel/prepare-tree.sh" --from "$src" --patches "$tree"
 }
 
 # Every option the fragments ask for must survive olddefconfig: a silently
@@ -281,8 +292,12 @@ fi
 echo "$base_key" >"$tree/.ipec-base-key"
 
 log "make ARCH=um -j$jobs (log: $tree/build.log)"
-run_logged "kernel build" make -C "$tree" ARCH=um -j"$jobs"
+# CONFIG_SECURITY_IPEVM_IPEC is "ipec": this checkout's, first in PATH.
+run_logged "kernel build" env PATH="$(dirname "$ipec"):$PATH" \
+	make -C "$tree" ARCH=um -j"$jobs"
 [[ -x $linux ]] || die "the build produced no $linux"
+cmp -s "$tree/security/ipevm/boot_policy.ipeb" "$stage/boot-policy.ipeb" ||
+	die "the kernel embeds other bytes than ipec's boot policy (security/ipevm/boot_policy.ipeb)"
 
 # The ipevm objects must have been built, or the LSM is not in the kernel.
 [[ -e $tree/security/ipevm/built-in.a ]] ||

@@ -13,6 +13,9 @@
 #   BENCH_CALLGRIND=1    also count instructions per decision with callgrind
 #                        (noise-free; needs valgrind; 0 to skip)
 #   BENCH_FILTER=        a --benchmark_filter regex for bench_decide
+#   BENCH_KERNEL=0       1: also run kernel/bench-overhead (exec and mmap
+#                        overhead of the ipevm LSM in UML: several minutes,
+#                        and a UML kernel build the first time)
 #
 # Raw results go to build-perf/bench-results/.
 set -euo pipefail
@@ -269,3 +272,11 @@ print("  [%s] 100,000 rules compile in < 2 s and < 300 MB: %s s CPU (%s s wall),
 print()
 print("Raw results: %s/" % out)
 EOF
+
+if [[ ${BENCH_KERNEL:-0} == 1 ]]; then
+  echo
+  echo "== bench: kernel overhead (kernel/bench-overhead)"
+  "$root/kernel/bench-overhead" | tee "$out/kernel-overhead.txt"
+else
+  echo "(kernel exec/mmap overhead: BENCH_KERNEL=1 scripts/bench.sh, or kernel/bench-overhead)"
+fi

@@ -36,11 +36,19 @@ ipec::compileToBytecode(unsigned BufferID, DiagnosticEngine &Diags,
     return std::nullopt;
   }
   std::vector<uint8_t> Bytes = bc::serialize(*M);
-  // Never hand out what the kernel would refuse.
-  Expected<Artifact> A = Artifact::fromBytes(Bytes);
+  // Never hand out what the kernel would refuse. The verifier's costs
+  // saturate, so checking without a limit first tells a policy that is too
+  // costly for this kernel (the author's problem) from bad bytecode (ours).
+  Expected<Artifact> A = Artifact::fromBytes(Bytes, "", UINT32_MAX);
   if (!A) {
     Diags.report(DiagID::err_internal_verify, SMLoc(),
                  {toString(A.takeError())});
+    return std::nullopt;
+  }
+  if (A->prog().max_cost > Opts.CostLimit) {
+    Diags.report(DiagID::err_cost_limit, SMLoc(),
+                 {std::to_string(A->prog().max_cost),
+                  std::to_string(Opts.CostLimit)});
     return std::nullopt;
   }
   return Bytes;

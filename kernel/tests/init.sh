@@ -4,7 +4,7 @@
 # It only observes: each case runs real system calls (mostly through
 # /tests/ipevm-test) and records "NAME|OUTPUT" in /results/log, on the
 # host's disk through hostfs. kernel/run-tests decides pass or fail.
-# The order matters: the first cases run with no policy loaded.
+# The order matters: the first cases run under the boot policy alone.
 
 export PATH=/bin
 R=/results
@@ -40,14 +40,32 @@ printf '#!/bin/sh\nexit 0\n' >/tmp/s.sh
 chmod +x /tmp/s.sh
 mkdir -p /mnt/h /mnt/v /mnt/dm
 
-# --- No policy: everything allowed ------------------------------------------
-rec noload_securityfs ls $SEC
-rec noload_exec_tmpfs $T exec /tmp/t true
-rec noload_mmap_tmpfs $T mmap /tmp/t
-rec noload_mprotect_anon $T mprotect
-rec noload_anon_x $T anon-x
-rec noload_initmod $T initmod
-line noload_evaluations $SEC/counters evaluations
+# --- The boot policy, compiled into the kernel: active from the start ---------
+# It allows everything (kernel/tests/policies/boot.ipl) and obeys the
+# rollback rules like any loaded policy.
+B=$POL/ipevm-boot
+rec boot_securityfs ls $SEC
+rec boot_listed ls $POL
+rec boot_version cat $B/version
+rec boot_active cat $B/active
+line boot_cost $B/cost max
+rec boot_digest cat $B/digest
+rec boot_exec_tmpfs $T exec /tmp/t true
+rec boot_mmap_tmpfs $T mmap /tmp/t
+rec boot_mprotect_anon $T mprotect
+rec boot_anon_x $T anon-x
+rec boot_initmod $T initmod
+line boot_evaluations $SEC/counters evaluations
+line boot_denied $SEC/counters denied
+rec boot_reject_same $T load $P/boot-same.ipeb
+rec boot_reject_lower $T load $P/boot-lower.ipeb
+rec boot_low_load $T load $P/low.ipeb
+rec boot_low_activate_refused $T put $POL/ipevm-low/active 1
+rec boot_delete_active_refused $T put $B/delete 1
+rec boot_low_delete $T put $POL/ipevm-low/delete 1
+rec boot_replace $T load $P/boot-v2.ipeb
+rec boot_replaced_version cat $B/version
+rec boot_replaced_active cat $B/active
 
 # --- Load and activate a signed policy ----------------------------------------
 rec load_v1 $T load $P/test-v1.ipeb
@@ -85,6 +103,7 @@ rec reject_signed_garbage $T load $P/signed-garbage.ipeb
 rec reject_format_version $T load $P/bad-format.ipeb
 rec reject_truncated_bytecode $T load $P/truncated-bytecode.ipeb
 rec reject_truncated_artifact $T load-partial $P/other.ipeb 100
+rec reject_over_64k $T load $P/too-big.ipeb
 rec still_v1 cat $POL/ipevm-test/version
 rec load_in_pieces $T load $P/other.ipeb 7
 rec other_listed ls $POL
@@ -130,6 +149,11 @@ rec dmverity_signed_create $T dmcreate ipevm-dm-signed "$(cat /dm/table-signed)"
 mkdir -p /mnt/dms
 rec dmverity_signed_mount mount -t ext4 -o ro /dev/dm-1 /mnt/dms
 rec dmverity_signed_exec $T exec /mnt/dms/ipevm-test true
+# Bad root hash signatures: the table load itself must fail.
+rec dmverity_badsig_untrusted_key $T dmcreate ipevm-dm-badkey "$(cat /dm/table-badkey)" \
+	ipevm-test:badkey /dm/roothash-otherkey.p7s
+rec dmverity_badsig_other_hash $T dmcreate ipevm-dm-badhash "$(cat /dm/table-badhash)" \
+	ipevm-test:badhash /dm/roothash-wrong.p7s
 
 # --- Replacement: a higher version of the active policy takes over -----------------
 rec replace_v2 $T load $P/test-v2.ipeb

@@ -72,6 +72,7 @@ static const char *errname(int e)
 	case ENODATA: return "ENODATA";
 	case ENOMEM: return "ENOMEM";
 	case EEXIST: return "EEXIST";
+	case EMSGSIZE: return "EMSGSIZE";
 	case ENOTTY: return "ENOTTY";
 	case EOPNOTSUPP: return "EOPNOTSUPP";
 	case EFAULT: return "EFAULT";

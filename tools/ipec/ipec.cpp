@@ -161,10 +161,10 @@ cl::opt<std::string> DecompileInput(cl::Positional, cl::Required,
 cl::opt<std::string> VerifyInput(cl::Positional, cl::Required,
                                  cl::desc("<artifact.ipeb>"), cl::cat(IpecCat),
                                  cl::sub(VerifyCmd));
-cl::opt<unsigned>
-    CostLimit("cost-limit",
-              cl::desc("Reject programs whose worst-case cost is higher"),
-              cl::init(DefaultCostLimit), cl::cat(IpecCat), cl::sub(VerifyCmd));
+cl::opt<unsigned> CostLimit(
+    "cost-limit", cl::desc("Reject programs whose worst-case cost is higher"),
+    cl::init(DefaultCostLimit), cl::cat(IpecCat),
+    cl::sub(*cl::TopLevelSubCommand), cl::sub(VerifyCmd));
 
 cl::opt<std::string> DumpInput(cl::Positional, cl::Required,
                                cl::desc("<artifact.ipeb>"), cl::cat(IpecCat),
@@ -305,6 +305,7 @@ int runCompile() {
   if (PrintAfterAll)
     Opts.CodeGen.PrintAfter.push_back("all");
   Opts.CodeGen.PrintStream = &outs();
+  Opts.CostLimit = CostLimit;
   Opts.Frontend.IncludeDirs.assign(IncludeDirs.begin(), IncludeDirs.end());
   Opts.Frontend.IncludeDirs.push_back(stdlibDir());
   for (StringRef D : Defines) {

@@ -7,6 +7,7 @@
 #ifndef IPEC_COMPILER_H
 #define IPEC_COMPILER_H
 
+#include "ipec/Artifact.h"
 #include "ipec/CodeGen.h"
 #include "ipec/Diagnostics.h"
 #include "ipec/Frontend.h"
@@ -33,6 +34,9 @@ struct CompileOptions {
   bool WarningsAsErrors = false;
   InputFormat Format = InputFormat::Auto;
   FrontendOptions Frontend;
+  /// The worst-case cost the target kernel accepts
+  /// (CONFIG_SECURITY_IPEVM_COST_LIMIT); a policy above it is an error.
+  uint32_t CostLimit = DefaultCostLimit;
 };
 
 /// The format of Source: Format itself, unless it is Auto.

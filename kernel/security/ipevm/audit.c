@@ -12,7 +12,9 @@
  *   rule=4 rule_line=12 rule_text="deny execute, mmap_exec;" action=DENY
  *   (path=? dev=? ino=? without a file; rule=default or rule=op_default
  *   when a default decided; rule_line and rule_text only when the policy
- *   has its source map; error="..." when the evaluation failed)
+ *   has its source map; error="..." when the evaluation failed;
+ *   policy_name=? policy_version=? rule=? error="no policy: ..." when
+ *   failing closed because the boot policy was rejected, see boot.c)
  *
  * 1422 AUDIT_IPEVM_POLICY_LOAD, every load attempt:
  *   policy_name="p" policy_version=1.0.0 policy_digest=sha256:<artifact>
@@ -25,7 +27,8 @@
  *
  * 1404 AUDIT_MAC_STATUS, enforce changes, as upstream IPE.
  *
- * The digest is SHA-256 of the signed artifact as written to new_policy.
+ * The digest is SHA-256 of the signed artifact as written to new_policy (of
+ * the embedded bytecode for the boot policy).
  */
 
 #include <linux/audit.h>
@@ -139,6 +142,14 @@ void ipevm_audit_access(const struct ipevm_ctx *ctx,
 			 enforcing, task_tgid_nr(current));
 	audit_log_untrustedstring(ab, get_task_comm(comm, current));
 	log_file(ab, ctx->file);
+	if (!pol) {
+		/* Failing closed (boot.c): no policy, everything denied. */
+		audit_log_format(ab, " policy_name=? policy_version=? rule=?");
+		audit_log_format(ab, " error=\"%s\" action=DENY",
+				 "no policy: the boot policy was rejected");
+		audit_log_end(ab);
+		return;
+	}
 	audit_log_format(ab, " policy_name=");
 	audit_log_untrustedstring(ab, pol->name);
 	audit_log_format(ab, " policy_version=%u.%u.%u", pol->prog.version[0],

@@ -9,7 +9,8 @@
  *     version             0444  "major.minor.patch"
  *     active              0600  "1" if active; write 1 to activate it
  *     cost                0444  worst-case steps, "max N" then per operation
- *     digest              0444  sha256:<hex> of the signed artifact
+ *     digest              0444  sha256:<hex> of the signed artifact (of the
+ *                               bytecode, for the boot policy)
  *     delete              0200  write 1 to delete it (not the active one)
  *
  * Every write needs CAP_MAC_ADMIN (-EPERM otherwise); reads need nothing.
@@ -556,7 +557,9 @@ int ipevm_fs_add_policy(struct ipevm_policy *p)
 
 static int __init ipevm_fs_init(void)
 {
+	struct ipevm_policy *p;
 	struct dentry *d;
+	int rc;
 
 	if (!ipevm_enabled)
 		return 0;
@@ -580,6 +583,13 @@ static int __init ipevm_fs_init(void)
 		policies_dir = NULL;
 		goto fail;
 	}
+	/* Only the boot policy can have been loaded before us. */
+	mutex_lock(&ipevm_policy_mutex);
+	p = ipevm_policy_active_locked();
+	rc = p ? ipevm_fs_add_policy(p) : 0;
+	mutex_unlock(&ipevm_policy_mutex);
+	if (rc)
+		pr_err("cannot list the boot policy in securityfs (%d)\n", rc);
 	return 0;
 fail:
 	/* Policies can only be loaded through here: none will ever be. */

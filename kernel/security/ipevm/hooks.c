@@ -34,34 +34,56 @@
 #include <linux/security.h>
 
 #include "audit.h"
+#include "boot.h"
 #include "hooks.h"
 #include "lsm.h"
 #include "policy.h"
 #include "props.h"
 
 /*
+ * The verdict on ctx: pol's decision (a failed evaluation denies), or, with
+ * no active policy, allow - unless the boot policy failed (fail_closed):
+ * then deny, so that a kernel built with a boot policy never runs without
+ * one. No side effects; KUnit tests it.
+ */
+enum ipevm_err ipevm_verdict(struct ipevm_ctx *ctx,
+			     const struct ipevm_policy *pol, bool fail_closed,
+			     struct ipevm_decision *d)
+{
+	enum ipevm_err err;
+
+	if (!pol) {
+		memset(d, 0, sizeof(*d));
+		d->allow = !fail_closed;
+		return IPEVM_E_OK;
+	}
+	err = ipevm_eval(&pol->prog, &ctx->ev, d);
+	if (err != IPEVM_E_OK)
+		d->allow = false;
+	return err;
+}
+
+/*
  * Decide ctx with the active policy: 0 to allow, -EACCES to refuse.
- * Without an active policy everything is allowed. A failed evaluation
- * denies (and is audited with the reason).
+ * Without an active policy everything is allowed (unless the boot policy
+ * failed, see boot.c). Denials, and allows by an "audit" rule, are audited.
  */
 int ipevm_decide(struct ipevm_ctx *ctx)
 {
 	const struct ipevm_policy *pol;
 	struct ipevm_decision d;
 	enum ipevm_err err;
-	bool enforcing;
+	bool enforcing, fail_closed = READ_ONCE(ipevm_boot_failed);
 
 	rcu_read_lock();
 	pol = rcu_dereference(ipevm_active_policy);
-	if (!pol) {
+	if (!pol && likely(!fail_closed)) {
 		rcu_read_unlock();
 		return 0;
 	}
-	err = ipevm_eval(&pol->prog, &ctx->ev, &d);
-	if (err != IPEVM_E_OK) {
-		d.allow = false;
+	err = ipevm_verdict(ctx, pol, fail_closed, &d);
+	if (err != IPEVM_E_OK)
 		ipevm_count(errors);
-	}
 	enforcing = READ_ONCE(ipevm_enforce);
 	ipevm_count(evaluations);
 	ipevm_count_add(steps, d.steps);

@@ -13,6 +13,7 @@
 #include <linux/lsm_hooks.h>
 #include <linux/moduleparam.h>
 
+#include "boot.h"
 #include "hooks.h"
 #include "lsm.h"
 
@@ -53,8 +54,10 @@ static int __init ipevm_init(void)
 {
 	ipevm_add_hooks();
 	ipevm_enabled = true;
-	pr_info("initialized, %s; no policy active (everything allowed)\n",
+	pr_info("initialized, %s\n",
 		ipevm_enforce ? "enforcing" : "permissive");
+	/* Before the first exec: the boot policy, or fail closed. */
+	ipevm_boot_policy_init();
 	return 0;
 }
 

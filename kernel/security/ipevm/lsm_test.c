@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * ipevm LSM - KUnit tests of the glue: property gathering, the securityfs
- * new_policy protocol and the rollback rules. The interpreter has its own
+ * new_policy protocol, the rollback rules and the boot policy's fail-closed
+ * path. The interpreter has its own
  * tests in user space (the ipec repository's test/unit/); these run at
  * boot, before init, so they must leave no global state behind.
  */
@@ -12,7 +13,10 @@
 #include <linux/shmem_fs.h>
 #include <linux/uio.h>
 
+#include "audit.h"
+#include "boot.h"
 #include "fs.h"
+#include "hooks.h"
 #include "policy.h"
 #include "props.h"
 
@@ -444,4 +448,84 @@ static struct kunit_suite policy_suite = {
 	.test_cases = policy_cases,
 };
 
-kunit_test_suites(&props_suite, &fs_suite, &policy_suite);
+/* ---------------------------------------------------------------------- */
+/* The boot policy: fail closed                                           */
+/* ---------------------------------------------------------------------- */
+
+static void boot_policy_none(struct kunit *test)
+{
+	struct ipevm_policy *p = ERR_PTR(-EINVAL);
+
+	KUNIT_EXPECT_EQ(test, ipevm_boot_policy_check(NULL, 0, false, &p), 0);
+	KUNIT_EXPECT_NULL(test, p);
+}
+
+/* Configured, but the image holds nothing: an error, never "no policy". */
+static void boot_policy_missing(struct kunit *test)
+{
+	static const u8 nothing[1];
+	struct ipevm_policy *p = ERR_PTR(-EINVAL);
+
+	KUNIT_EXPECT_EQ(test, ipevm_boot_policy_check(nothing, 0, true, &p),
+			-ENODATA);
+	KUNIT_EXPECT_NULL(test, p);
+}
+
+static void boot_policy_malformed(struct kunit *test)
+{
+	static const u8 garbage[] = "hello, this is not bytecode";
+	static const u8 header_only[] = { 'I', 'P', 'E', 'B', 1, 0, 0, 0 };
+	static const u8 signed_der[] = { 0x30, 0x82, 0x01, 0x00, 0x06, 0x09 };
+	struct ipevm_policy *p = ERR_PTR(-EINVAL);
+
+	KUNIT_EXPECT_EQ(test, ipevm_boot_policy_check(garbage, sizeof(garbage),
+						      true, &p), -EBADMSG);
+	KUNIT_EXPECT_NULL(test, p);
+	KUNIT_EXPECT_LT(test, ipevm_boot_policy_check(header_only,
+						      sizeof(header_only),
+						      true, &p), 0);
+	KUNIT_EXPECT_NULL(test, p);
+	/* A signed artifact is not bytecode: the boot blob is never parsed as PKCS#7. */
+	KUNIT_EXPECT_EQ(test, ipevm_boot_policy_check(signed_der,
+						      sizeof(signed_der),
+						      true, &p), -EBADMSG);
+	KUNIT_EXPECT_NULL(test, p);
+}
+
+/* Without a policy: allow, unless failing closed; then deny every op. */
+static void fail_closed_denies(struct kunit *test)
+{
+	struct ipevm_decision d;
+	struct ipevm_ctx ctx;
+	u32 op;
+
+	for (op = 0; op < IPEVM_OP_COUNT; op++) {
+		ipevm_ctx_init(&ctx, op, IPEVM_HOOK_MMAP, NULL, false);
+		KUNIT_EXPECT_EQ(test, ipevm_verdict(&ctx, NULL, false, &d),
+				IPEVM_E_OK);
+		KUNIT_EXPECT_TRUE(test, d.allow);
+		KUNIT_EXPECT_EQ(test, ipevm_verdict(&ctx, NULL, true, &d),
+				IPEVM_E_OK);
+		KUNIT_EXPECT_FALSE(test, d.allow);
+		KUNIT_EXPECT_FALSE(test, d.audit);
+	}
+	/* The record of such a denial (kernel/run-tests checks its format). */
+	ipevm_ctx_init(&ctx, IPEVM_OP_MMAP_EXEC, IPEVM_HOOK_MMAP, NULL, false);
+	ipevm_verdict(&ctx, NULL, true, &d);
+	ipevm_audit_access(&ctx, NULL, &d, IPEVM_E_OK, true);
+}
+
+static struct kunit_case boot_cases[] = {
+	KUNIT_CASE(boot_policy_none),
+	KUNIT_CASE(boot_policy_missing),
+	KUNIT_CASE(boot_policy_malformed),
+	KUNIT_CASE(fail_closed_denies),
+	{}
+};
+
+static struct kunit_suite boot_suite = {
+	.name = "ipevm_boot",
+	.test_cases = boot_cases,
+};
+
+kunit_test_suites(&props_suite, &fs_suite, &policy_suite, &boot_suite);

@@ -156,14 +156,47 @@ static void explain_signature_error(int rc)
 	}
 }
 
+/*
+ * Verify p->bytecode (the verifier proves the cost bound) and take the
+ * policy's name from it. Shared by signed artifacts and the boot policy.
+ */
+static int verify_bytecode(struct ipevm_policy *p)
+{
+	struct ipevm_diag diag = { 0 };
+	enum ipevm_err err;
+	u32 words, *scratch;
+	int rc;
+
+	words = IPEVM_VERIFY_SCRATCH_WORDS(p->len);
+	scratch = kvmalloc_array(words, sizeof(*scratch), GFP_KERNEL);
+	if (!scratch)
+		return -ENOMEM;
+	err = ipevm_verify(p->bytecode, p->len,
+			   CONFIG_SECURITY_IPEVM_COST_LIMIT, scratch, words,
+			   &p->prog, &diag);
+	kvfree(scratch);
+	if (err != IPEVM_E_OK) {
+		pr_warn("policy rejected: bytecode %s (at byte %u of the content)\n",
+			ipevm_strerror(err), diag.offset);
+		return ipevm_verify_errno(err);
+	}
+
+	rc = ipevm_check_name(p->prog.name, p->prog.name_len);
+	if (rc) {
+		pr_warn("policy rejected: invalid policy name \"%.*s\"\n",
+			(int)p->prog.name_len, p->prog.name);
+		return rc;
+	}
+	memcpy(p->name, p->prog.name, p->prog.name_len);
+	p->name[p->prog.name_len] = '\0';
+	return 0;
+}
+
 /* Check a signed artifact and build a policy from it; loads nothing. */
 int ipevm_policy_parse(const u8 *artifact, size_t len,
 		       struct ipevm_policy **out)
 {
 	struct ipevm_policy *p;
-	struct ipevm_diag diag = { 0 };
-	enum ipevm_err err;
-	u32 words, *scratch;
 	int rc;
 
 	*out = NULL;
@@ -185,32 +218,45 @@ int ipevm_policy_parse(const u8 *artifact, size_t len,
 		explain_signature_error(rc);
 		goto fail;
 	}
+	rc = verify_bytecode(p);
+	if (rc)
+		goto fail;
+	*out = p;
+	return 0;
 
-	words = IPEVM_VERIFY_SCRATCH_WORDS(p->len);
-	scratch = kvmalloc_array(words, sizeof(*scratch), GFP_KERNEL);
-	if (!scratch) {
+fail:
+	ipevm_policy_free(p);
+	return rc;
+}
+
+/*
+ * Build a policy from bare bytecode that needs no signature: the boot
+ * policy, which is part of the kernel image and as trusted as the kernel.
+ * It is still verified like any policy. The digest is the bytecode's.
+ */
+int ipevm_policy_parse_unsigned(const u8 *bytecode, size_t len,
+				struct ipevm_policy **out)
+{
+	struct ipevm_policy *p;
+	int rc;
+
+	*out = NULL;
+	if (!len || len > IPEVM_MAX_ARTIFACT)
+		return len ? -EFBIG : -ENODATA;
+	p = kzalloc(sizeof(*p), GFP_KERNEL);
+	if (!p)
+		return -ENOMEM;
+	sha256(bytecode, len, p->digest);
+	p->bytecode = kvmalloc(len, GFP_KERNEL);
+	if (!p->bytecode) {
 		rc = -ENOMEM;
 		goto fail;
 	}
-	err = ipevm_verify(p->bytecode, p->len,
-			   CONFIG_SECURITY_IPEVM_COST_LIMIT, scratch, words,
-			   &p->prog, &diag);
-	kvfree(scratch);
-	if (err != IPEVM_E_OK) {
-		rc = ipevm_verify_errno(err);
-		pr_warn("policy rejected: bytecode %s (at byte %u of the content)\n",
-			ipevm_strerror(err), diag.offset);
+	memcpy(p->bytecode, bytecode, len);
+	p->len = len;
+	rc = verify_bytecode(p);
+	if (rc)
 		goto fail;
-	}
-
-	rc = ipevm_check_name(p->prog.name, p->prog.name_len);
-	if (rc) {
-		pr_warn("policy rejected: invalid policy name \"%.*s\"\n",
-			(int)p->prog.name_len, p->prog.name);
-		goto fail;
-	}
-	memcpy(p->name, p->prog.name, p->prog.name_len);
-	p->name[p->prog.name_len] = '\0';
 	*out = p;
 	return 0;
 

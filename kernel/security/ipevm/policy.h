@@ -26,10 +26,10 @@
  */
 struct ipevm_policy {
 	struct ipevm_prog prog;		/* a view over bytecode */
-	u8 *bytecode;			/* the PKCS#7 content, verified */
+	u8 *bytecode;			/* verified (the PKCS#7 content) */
 	size_t len;
 	char name[IPEVM_MAX_POLICY_NAME + 1];
-	u8 digest[SHA256_DIGEST_SIZE];	/* of the signed artifact */
+	u8 digest[SHA256_DIGEST_SIZE];	/* of the artifact as loaded */
 	struct list_head list;		/* ipevm_policies, by name */
 };
 
@@ -40,6 +40,8 @@ extern struct ipevm_policy __rcu *ipevm_active_policy;
 int ipevm_policy_load(const u8 *artifact, size_t len);
 int ipevm_policy_parse(const u8 *artifact, size_t len,
 		       struct ipevm_policy **out);
+int ipevm_policy_parse_unsigned(const u8 *bytecode, size_t len,
+				struct ipevm_policy **out);
 void ipevm_policy_free(struct ipevm_policy *p);
 
 /* These need ipevm_policy_mutex. */
