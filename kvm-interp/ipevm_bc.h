@@ -320,6 +320,7 @@ static inline u32 ipevm_envelope_size(const u8 *hdr, u32 *payload_len,
 
 	if (!ipevm_envelope_magic(hdr, IPEVM_ENVELOPE_MAGIC_LEN) ||
 	    ipevm_rd32(hdr + 8) != IPEVM_ENVELOPE_VERSION || !p || !s ||
+	    s > 0xffffffffu - IPEVM_ENVELOPE_HDR_SIZE ||
 	    p > 0xffffffffu - IPEVM_ENVELOPE_HDR_SIZE - s)
 		return 0;
 	*payload_len = p;

@@ -104,6 +104,11 @@ rec reject_format_version $T load $P/bad-format.ipeb
 rec reject_truncated_bytecode $T load $P/truncated-bytecode.ipeb
 rec reject_truncated_artifact $T load-partial $P/other.ipeb 100
 rec reject_over_64k $T load $P/too-big.ipeb
+rec reject_envelope_tampered $T load $P/big-envelope-tampered.ipeb
+rec reject_envelope_version $T load $P/big-envelope-badversion.ipeb
+rec load_envelope $T load $P/big-envelope.ipeb 4096
+rec envelope_listed cat $POL/big/version
+rec delete_envelope $T put $POL/big/delete 1
 rec still_v1 cat $POL/ipevm-test/version
 rec load_in_pieces $T load $P/other.ipeb 7
 rec other_listed ls $POL

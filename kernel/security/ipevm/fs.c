@@ -15,8 +15,11 @@
  *
  * Every write needs CAP_MAC_ADMIN (-EPERM otherwise); reads need nothing.
  *
- * The new_policy protocol. An artifact is a DER PKCS#7 SignedData, and its
- * first bytes (a SEQUENCE tag and length) say how long it is. So:
+ * The new_policy protocol. An artifact is a DER PKCS#7 SignedData, whose
+ * first bytes (a SEQUENCE tag and length) say how long it is, or a signature
+ * envelope (ipevm_bc.h: the bytecode and a detached SignedData, for policies
+ * past the 64 KiB the kernel's ASN.1 decoder takes), whose 20-byte header
+ * says how long it is. So:
  *  - open new_policy for writing, then write(2) the artifact in as many
  *    pieces as you like, in order (the file is a stream: no seeking);
  *  - the write(2) that completes an artifact loads it and returns its
@@ -28,8 +31,8 @@
  *    returns 0 when nothing is pending);
  *  - close(2) with a pending artifact does the same, but close cannot
  *    return the error: it is only logged and audited.
- * A first byte that cannot start a SignedData (for example the "IPEB" magic
- * of unsigned bytecode) fails at once with -EBADMSG, and a length above
+ * Bytes that can start neither (for example the "IPEB" magic of unsigned
+ * bytecode) fail at once with -EBADMSG, and a length above
  * IPEVM_MAX_ARTIFACT with -EFBIG, before anything is buffered.
  */
 
@@ -89,6 +92,29 @@ int ipevm_der_length(const u8 *p, size_t n, size_t max, size_t *total)
 	return 1;
 }
 
+/*
+ * The length of the artifact starting at p[0..n): a DER SignedData or a
+ * signature envelope. Returns as ipevm_der_length().
+ */
+int ipevm_artifact_length(const u8 *p, size_t n, size_t max, size_t *total)
+{
+	u32 payload, sig, size;
+
+	if (n < 1 || p[0] == 0x30)
+		return ipevm_der_length(p, n, max, total);
+	if (!ipevm_envelope_magic(p, n))
+		return -EBADMSG;
+	if (n < IPEVM_ENVELOPE_HDR_SIZE)
+		return 0;
+	size = ipevm_envelope_size(p, &payload, &sig);
+	if (!size)
+		return -EBADMSG;
+	if (size > max)
+		return -EFBIG;
+	*total = size;
+	return 1;
+}
+
 void ipevm_loader_init(struct ipevm_loader *ld,
 		       int (*load)(void *ctx, const u8 *artifact, size_t len),
 		       void (*reject)(void *ctx, int err), void *ctx)
@@ -126,13 +152,15 @@ static int loader_head(struct ipevm_loader *ld, struct iov_iter *from)
 	if (!copy_from_iter_full(ld->head + ld->head_len, 1, from))
 		return loader_reject(ld, -EFAULT);
 	ld->head_len++;
-	rc = ipevm_der_length(ld->head, ld->head_len, IPEVM_MAX_ARTIFACT,
-			      &total);
+	rc = ipevm_artifact_length(ld->head, ld->head_len, IPEVM_MAX_ARTIFACT,
+				   &total);
 	if (rc == -EBADMSG) {
-		if (ld->head[0] == IPEVM_MAGIC0)
+		if (ld->head_len == 4 && ld->head[3] == IPEVM_MAGIC3)
 			pr_warn("new_policy: unsigned bytecode; sign it (ipec --key --cert)\n");
+		else if (ld->head_len == IPEVM_ENVELOPE_HDR_SIZE)
+			pr_warn("new_policy: bad signature envelope header\n");
 		else
-			pr_warn("new_policy: not a DER PKCS#7 SignedData\n");
+			pr_warn("new_policy: neither a DER PKCS#7 SignedData nor a signature envelope\n");
 		return loader_reject(ld, rc);
 	}
 	if (rc == -EFBIG) {

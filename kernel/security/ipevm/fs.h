@@ -16,8 +16,11 @@ int ipevm_fs_add_policy(struct ipevm_policy *p);
 
 /* A DER header is a tag, a length byte and at most 4 length bytes. */
 #define IPEVM_DER_HEAD_MAX 6
+/* The most header bytes either form of artifact needs for its length. */
+#define IPEVM_ARTIFACT_HEAD_MAX IPEVM_ENVELOPE_HDR_SIZE
 
 int ipevm_der_length(const u8 *p, size_t n, size_t max, size_t *total);
+int ipevm_artifact_length(const u8 *p, size_t n, size_t max, size_t *total);
 
 /*
  * Collects artifacts written to new_policy (one per open file). load is
@@ -26,7 +29,7 @@ int ipevm_der_length(const u8 *p, size_t n, size_t max, size_t *total);
  */
 struct ipevm_loader {
 	struct mutex lock;	/* serialises writes to one open file */
-	u8 head[IPEVM_DER_HEAD_MAX];
+	u8 head[IPEVM_ARTIFACT_HEAD_MAX];
 	size_t head_len;
 	u8 *buf;		/* the artifact, once its length is known */
 	size_t size;

@@ -180,6 +180,58 @@ static void der_length(struct kunit *test)
 			-EBADMSG);
 }
 
+static void put_le32(u8 *p, u32 v)
+{
+	p[0] = v;
+	p[1] = v >> 8;
+	p[2] = v >> 16;
+	p[3] = v >> 24;
+}
+
+static void artifact_length(struct kunit *test)
+{
+	u8 env[IPEVM_ENVELOPE_HDR_SIZE];
+	static const u8 unsigned_bc[] = { 'I', 'P', 'E', 'B' };
+	static const u8 der[] = { 0x30, 0x05 };
+	size_t total = 0;
+
+	memcpy(env, IPEVM_ENVELOPE_MAGIC, IPEVM_ENVELOPE_MAGIC_LEN);
+	put_le32(env + 8, IPEVM_ENVELOPE_VERSION);
+	put_le32(env + 12, 100000);
+	put_le32(env + 16, 1500);
+	/* A prefix of the magic, then of the header: more bytes needed. */
+	KUNIT_EXPECT_EQ(test, ipevm_artifact_length(env, 3, 1 << 24, &total),
+			0);
+	KUNIT_EXPECT_EQ(test, ipevm_artifact_length(env, 19, 1 << 24, &total),
+			0);
+	KUNIT_EXPECT_EQ(test, ipevm_artifact_length(env, 20, 1 << 24, &total),
+			1);
+	KUNIT_EXPECT_EQ(test, total, (size_t)(20 + 100000 + 1500));
+	KUNIT_EXPECT_EQ(test, ipevm_artifact_length(env, 20, 100000, &total),
+			-EFBIG);
+	/* Unsigned bytecode parts from the magic at its fourth byte. */
+	KUNIT_EXPECT_EQ(test,
+			ipevm_artifact_length(unsigned_bc, 3, 1 << 24, &total),
+			0);
+	KUNIT_EXPECT_EQ(test,
+			ipevm_artifact_length(unsigned_bc, 4, 1 << 24, &total),
+			-EBADMSG);
+	/* DER goes the old way. */
+	KUNIT_EXPECT_EQ(test, ipevm_artifact_length(der, 2, 100, &total), 1);
+	KUNIT_EXPECT_EQ(test, total, (size_t)7);
+	/* Unknown version, empty payload or signature, overflow. */
+	put_le32(env + 8, 2);
+	KUNIT_EXPECT_EQ(test, ipevm_artifact_length(env, 20, 1 << 24, &total),
+			-EBADMSG);
+	put_le32(env + 8, IPEVM_ENVELOPE_VERSION);
+	put_le32(env + 16, 0);
+	KUNIT_EXPECT_EQ(test, ipevm_artifact_length(env, 20, 1 << 24, &total),
+			-EBADMSG);
+	put_le32(env + 16, 0xfffffff0u);
+	KUNIT_EXPECT_EQ(test, ipevm_artifact_length(env, 20, 1 << 24, &total),
+			-EBADMSG);
+}
+
 struct fake_loads {
 	int loads;
 	size_t len[4];
@@ -322,6 +374,7 @@ static void loader_too_big(struct kunit *test)
 
 static struct kunit_case fs_cases[] = {
 	KUNIT_CASE(der_length),
+	KUNIT_CASE(artifact_length),
 	KUNIT_CASE(loader_pieces),
 	KUNIT_CASE(loader_straddling),
 	KUNIT_CASE(loader_load_error),

@@ -192,6 +192,43 @@ static int verify_bytecode(struct ipevm_policy *p)
 	return 0;
 }
 
+/*
+ * The envelope form: the bytecode followed by a SignedData over it with the
+ * content detached, which verify_pkcs7_signature() takes as data, so only
+ * the small signature meets the ASN.1 decoder and its 64 KiB limit.
+ */
+static int verify_envelope(struct ipevm_policy *p, const u8 *artifact,
+			   size_t len)
+{
+	u32 plen, slen;
+	const u8 *payload = artifact + IPEVM_ENVELOPE_HDR_SIZE;
+	int rc;
+
+	if (len < IPEVM_ENVELOPE_HDR_SIZE ||
+	    ipevm_envelope_size(artifact, &plen, &slen) != len) {
+		pr_warn("policy rejected: bad signature envelope header\n");
+		return -EBADMSG;
+	}
+	rc = verify_pkcs7_signature(payload, plen, payload + plen, slen,
+				    VERIFY_USE_SECONDARY_KEYRING,
+				    VERIFYING_UNSPECIFIED_SIGNATURE, NULL, NULL);
+	if (rc == -EINVAL) {
+		/* pkcs7_supply_detached_data(): the content was attached. */
+		pr_warn("policy rejected: the envelope's signature carries content; it must be detached\n");
+		return -EBADMSG;
+	}
+	if (rc) {
+		explain_signature_error(rc);
+		return rc;
+	}
+	p->bytecode = kvmalloc(plen, GFP_KERNEL);
+	if (!p->bytecode)
+		return -ENOMEM;
+	memcpy(p->bytecode, payload, plen);
+	p->len = plen;
+	return 0;
+}
+
 /* Check a signed artifact and build a policy from it; loads nothing. */
 int ipevm_policy_parse(const u8 *artifact, size_t len,
 		       struct ipevm_policy **out)
@@ -210,13 +247,19 @@ int ipevm_policy_parse(const u8 *artifact, size_t len,
 		return -ENOMEM;
 	sha256(artifact, len, p->digest);
 
-	rc = verify_pkcs7_signature(NULL, 0, artifact, len,
-				    VERIFY_USE_SECONDARY_KEYRING,
-				    VERIFYING_UNSPECIFIED_SIGNATURE,
-				    copy_content, p);
-	if (rc) {
-		explain_signature_error(rc);
-		goto fail;
+	if (ipevm_envelope_magic(artifact, len)) {
+		rc = verify_envelope(p, artifact, len);
+		if (rc)
+			goto fail;
+	} else {
+		rc = verify_pkcs7_signature(NULL, 0, artifact, len,
+					    VERIFY_USE_SECONDARY_KEYRING,
+					    VERIFYING_UNSPECIFIED_SIGNATURE,
+					    copy_content, p);
+		if (rc) {
+			explain_signature_error(rc);
+			goto fail;
+		}
 	}
 	rc = verify_bytecode(p);
 	if (rc)
