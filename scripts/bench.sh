@@ -243,8 +243,10 @@ if "signed_bytes" in sg and "bytes" in s10k:
     per = int(s10k["bytes"]) / 10000
     fit = 100 + int((65535 - signed) / per)
     print("signed (stripped): 100 rules = %d bytes, of which %d signature; "
-          "at %.1f bytes/rule the kernel's 65,535-byte limit holds about "
-          "%d digest rules" % (signed, signed - unsigned, per, fit))
+          "at %.1f bytes/rule the kernel's 65,535-byte limit on an attached "
+          "signature holds about %d digest rules; larger policies are signed "
+          "as an envelope (bytecode + detached signature)"
+          % (signed, signed - unsigned, per, fit))
 elif sg.get("error"):
     print("signed, 100 rules: %s" % sg["error"])
 print()
