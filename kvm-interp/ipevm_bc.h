@@ -170,8 +170,10 @@ enum ipevm_opcode {
 	 * LOOKUP_RULE a=prop b=table x=flags: if the event's digest prop is a
 	 * key of table b (a rule table), stop with the decision in x
 	 * (IPEVM_DF_ALLOW, IPEVM_DF_AUDIT; origin rule) for the rule id the
-	 * key maps to; otherwise pc = y. One instruction decides for a whole
-	 * allow-list of digest rules, each still named in audit.
+	 * key maps to, or, when the table has IPEVM_TF_ACTIONS (and x is 0),
+	 * with the action the key's value carries; otherwise pc = y. One
+	 * instruction decides for a whole allow-list of digest rules, each
+	 * still named in audit.
 	 */
 	IPEVM_LOOKUP_RULE = 4,
 };
@@ -201,7 +203,9 @@ enum ipevm_origin {
  * belongs to exactly one LOOKUP, its owner, and every target is greater than
  * the owner's index; so the verifier reads each table's targets once.
  * A rule table (IPEVM_TF_VALUED | IPEVM_TF_RULES) maps each key to a rule id
- * instead; it belongs to exactly one LOOKUP_RULE.
+ * instead; it belongs to exactly one LOOKUP_RULE. With IPEVM_TF_ACTIONS too,
+ * each value also carries its rule's action (IPEVM_RV_*), so one table and
+ * one lookup decide a run of rules that allow and deny.
  */
 struct ipevm_table {
 	struct ipevm_str alg;	/* algorithm name, e.g. "sha256" */
@@ -216,7 +220,12 @@ struct ipevm_table {
 #define IPEVM_TABLE_SIZE 32
 #define IPEVM_TF_VALUED 0x1u
 #define IPEVM_TF_RULES 0x2u	/* values are rule ids; needs IPEVM_TF_VALUED */
-#define IPEVM_TF_KNOWN 0x3u
+/* rule table values carry their action; needs IPEVM_TF_RULES */
+#define IPEVM_TF_ACTIONS 0x4u
+#define IPEVM_TF_KNOWN 0x7u
+/* An IPEVM_TF_ACTIONS value: rule id in bits 0-27, DECIDE flags above. */
+#define IPEVM_RV_RULE_MASK 0x0fffffffu
+#define IPEVM_RV_FLAGS_SHIFT 28
 #define IPEVM_MAX_DIGEST 64
 #define IPEVM_MAX_ALG_NAME 64
 

@@ -157,8 +157,15 @@ enum ipevm_err ipevm_eval(const struct ipevm_prog *prog,
 			if (lookup(prog, ev, p, &tried, &steps, &desc, &k))
 				return IPEVM_E_FETCH;
 			if (k != ipevm_rd32(desc + TABLE_FIELD(count))) {
-				decide(out, ipevm_rd32(p + INSN_FIELD(x)),
-				       table_value(prog, desc, k), steps);
+				u32 v = table_value(prog, desc, k);
+
+				if (ipevm_rd32(desc + TABLE_FIELD(flags)) &
+				    IPEVM_TF_ACTIONS)
+					decide(out, v >> IPEVM_RV_FLAGS_SHIFT,
+					       v & IPEVM_RV_RULE_MASK, steps);
+				else
+					decide(out, ipevm_rd32(p + INSN_FIELD(x)),
+					       v, steps);
 				return IPEVM_E_OK;
 			}
 			next = ipevm_rd32(p + INSN_FIELD(y));

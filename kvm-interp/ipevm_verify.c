@@ -313,15 +313,22 @@ static enum ipevm_err check_keys(struct vstate *st, u32 keys, u32 key_len,
  * code, or, for a rule table, rule ids.
  */
 static enum ipevm_err check_values(struct vstate *st, u32 vals, u32 owner,
-				   u32 count, bool rules)
+				   u32 count, u32 flags)
 {
-	u32 k;
+	u32 k, v, rule, action;
 
 	for (k = 0; k < count; k++) {
-		u32 v = ipevm_rd32(st->base + vals + 4 * k);
-
-		if (rules ? v >= st->rule_count :
-			    v <= owner || v >= st->insn_count)
+		v = ipevm_rd32(st->base + vals + 4 * k);
+		rule = v;
+		action = 0;
+		if (flags & IPEVM_TF_ACTIONS) {
+			rule = v & IPEVM_RV_RULE_MASK;
+			action = v >> IPEVM_RV_FLAGS_SHIFT;
+		}
+		if (action & ~(IPEVM_DF_ALLOW | IPEVM_DF_AUDIT))
+			return reject(st, IPEVM_E_BAD_TABLE, vals + 4 * k);
+		if ((flags & IPEVM_TF_RULES) ? rule >= st->rule_count :
+					       v <= owner || v >= st->insn_count)
 			return reject(st, IPEVM_E_BAD_TABLE, vals + 4 * k);
 	}
 	return IPEVM_E_OK;
@@ -349,7 +356,8 @@ static enum ipevm_err check_table(struct vstate *st, u32 index)
 	if (count < 1)
 		return reject(st, IPEVM_E_BAD_TABLE, at + TABLE_FIELD(count));
 	if ((flags & ~IPEVM_TF_KNOWN) ||
-	    ((flags & IPEVM_TF_RULES) && !(flags & IPEVM_TF_VALUED)))
+	    ((flags & IPEVM_TF_RULES) && !(flags & IPEVM_TF_VALUED)) ||
+	    ((flags & IPEVM_TF_ACTIONS) && !(flags & IPEVM_TF_RULES)))
 		return reject(st, IPEVM_E_BAD_TABLE, at + TABLE_FIELD(flags));
 	if (keys_off > size || (u64)count * key_len > size - keys_off)
 		return reject(st, IPEVM_E_BAD_TABLE,
@@ -375,7 +383,7 @@ static enum ipevm_err check_table(struct vstate *st, u32 index)
 		return err;
 	if (flags & IPEVM_TF_VALUED)
 		return check_values(st, st->tables.off + vals_off, owner,
-				    count, flags & IPEVM_TF_RULES);
+				    count, flags);
 	return IPEVM_E_OK;
 }
 
@@ -534,7 +542,9 @@ static enum ipevm_err check_lookup_rule(struct vstate *st, u32 i, u32 *cost)
 	if (!(tflags & IPEVM_TF_RULES) ||
 	    table_field(st, table, TABLE_FIELD(owner)) != i)
 		return reject(st, IPEVM_E_BAD_TABLE, at + INSN_FIELD(b));
-	if (flags & ~(IPEVM_DF_ALLOW | IPEVM_DF_AUDIT))
+	/* A table that carries actions leaves nothing for x to say. */
+	if ((flags & ~(IPEVM_DF_ALLOW | IPEVM_DF_AUDIT)) ||
+	    ((tflags & IPEVM_TF_ACTIONS) && flags))
 		return reject(st, IPEVM_E_BAD_OPERAND, at + INSN_FIELD(x));
 	if (y <= i || y >= st->insn_count)
 		return reject(st, IPEVM_E_BAD_JUMP, at + INSN_FIELD(y));

@@ -118,7 +118,8 @@ std::vector<uint8_t> bc::serialize(const Module &M) {
                         T.Values.empty() ? 0 : T.Owner,
                         T.Values.empty()
                             ? 0u
-                            : IPEVM_TF_VALUED | (T.Rules ? IPEVM_TF_RULES : 0)};
+                            : IPEVM_TF_VALUED | (T.Rules ? IPEVM_TF_RULES : 0) |
+                                  (T.Actions ? IPEVM_TF_ACTIONS : 0)};
     for (int J = 0; J < 8; ++J)
       Tables.patch32(D + 4 * J, Desc[J]);
   }

@@ -775,51 +775,57 @@ void mergeTables(Graph &G) {
       std::set<uint32_t> RuleIds;
       for (NodeId C : Chain)
         RuleIds.insert(G.Nodes[G.Nodes[C].X].X);
-      if (RuleIds.size() > 1) {
+      if (RuleIds.size() > 1 && *RuleIds.rbegin() <= IPEVM_RV_RULE_MASK) {
         // The first rule to list a digest decides it; keys are grouped by
         // algorithm, length and that rule's action.
-        // Tables by (algorithm, length, action); keys are sorted below.
-        using GroupKey = std::tuple<std::string, size_t, uint16_t>;
-        std::map<GroupKey,
-                 std::vector<std::pair<const std::vector<uint8_t> *, uint32_t>>>
-            Entries;
+        // One table per (algorithm, length), keys sorted below. Its rules
+        // have one action, which the LOOKUP_RULE carries, or several, and
+        // then each value carries its own (IPEVM_TF_ACTIONS): one lookup
+        // decides the whole run either way.
+        struct Entry {
+          const std::vector<uint8_t> *Key;
+          uint32_t Rule;
+          uint16_t Act;
+        };
+        std::map<std::pair<std::string, size_t>, std::vector<Entry>> Entries;
         std::unordered_set<std::string> Seen;
         for (NodeId C : Chain) {
           const Node &Dec = G.Nodes[G.Nodes[C].X];
           const bc::Table &T = G.Tables[G.Nodes[C].Table];
           uint16_t Act = Dec.Flags & (IPEVM_DF_ALLOW | IPEVM_DF_AUDIT);
-          auto &Group = Entries[{T.Alg, T.KeyLen, Act}];
+          auto &Group = Entries[{T.Alg, T.KeyLen}];
           for (const auto &K : T.Keys) {
             std::string Id = T.Alg;
             Id.push_back('\0');
             Id.append(K.begin(), K.end());
             if (Seen.insert(std::move(Id)).second)
-              Group.push_back({&K, Dec.X});
-          }
-        }
-        std::map<GroupKey, bc::Table> Groups;
-        for (auto &[Key, List] : Entries) {
-          if (List.empty())
-            continue;
-          llvm::sort(List, [](const auto &A, const auto &B) {
-            return *A.first < *B.first;
-          });
-          bc::Table &T = Groups[Key];
-          for (auto &[K, Rule] : List) {
-            T.Keys.push_back(*K);
-            T.Values.push_back(Rule);
+              Group.push_back({&K, Dec.X, Act});
           }
         }
         NodeId Next = New[End];
-        for (auto It = Groups.rbegin(); It != Groups.rend(); ++It) {
-          bc::Table T = std::move(It->second);
-          T.Alg = std::get<0>(It->first);
-          T.KeyLen = uint32_t(std::get<1>(It->first));
+        for (auto It = Entries.rbegin(); It != Entries.rend(); ++It) {
+          std::vector<Entry> &List = It->second;
+          llvm::sort(List, [](const Entry &A, const Entry &B) {
+            return *A.Key < *B.Key;
+          });
+          bool OneAction = llvm::all_of(
+              List, [&](const Entry &E) { return E.Act == List[0].Act; });
+          bc::Table T;
+          T.Alg = It->first.first;
+          T.KeyLen = uint32_t(It->first.second);
           T.Rules = true;
+          T.Actions = !OneAction;
+          for (const Entry &E : List) {
+            T.Keys.push_back(*E.Key);
+            T.Values.push_back(OneAction ? E.Rule
+                                         : E.Rule | uint32_t(E.Act)
+                                                        << IPEVM_RV_FLAGS_SHIFT);
+          }
           unsigned Index = unsigned(G.Tables.size());
           G.Tables.push_back(std::move(T));
-          Next = G.node({IPEVM_LOOKUP_RULE, N.Prop, std::get<2>(It->first),
-                         Index, 0, Next});
+          Next = G.node({IPEVM_LOOKUP_RULE, N.Prop,
+                         uint16_t(OneAction ? List[0].Act : 0), Index, 0,
+                         Next});
         }
         New[I] = Next;
         continue;

@@ -134,7 +134,9 @@ Error Decompiler::walk(unsigned Op, uint32_t Pc, std::vector<ir::Expr> &Path) {
       for (auto &[Id, Unused] : Ids) {
         (void)Unused;
         Path.push_back(ir::Expr::digestIn(Prop, keys(T, Id)));
-        emit(Op, {bool(X & IPEVM_DF_ALLOW), bool(X & IPEVM_DF_AUDIT)},
+        uint32_t Flags =
+            (T.Flags & IPEVM_TF_ACTIONS) ? Id >> IPEVM_RV_FLAGS_SHIFT : X;
+        emit(Op, {bool(Flags & IPEVM_DF_ALLOW), bool(Flags & IPEVM_DF_AUDIT)},
              IPEVM_ORIGIN_RULE, Path);
         Path.pop_back();
       }

@@ -87,10 +87,13 @@ void ipec::disassemble(const Artifact &A, raw_ostream &OS) {
       OS << " : @" << Y;
       break;
     case IPEVM_LOOKUP_RULE:
-      OS << "lookup_rule " << ir::propName(Prop) << " in t" << B << " ? "
-         << ((X & IPEVM_DF_ALLOW) ? "allow" : "deny")
-         << ((X & IPEVM_DF_AUDIT) ? " audit" : "") << " (rule from table) : @"
-         << Y;
+      OS << "lookup_rule " << ir::propName(Prop) << " in t" << B << " ? ";
+      if (B < P.table_count && (table(P, B).Flags & IPEVM_TF_ACTIONS))
+        OS << "(rule and action from table)";
+      else
+        OS << ((X & IPEVM_DF_ALLOW) ? "allow" : "deny")
+           << ((X & IPEVM_DF_AUDIT) ? " audit" : "") << " (rule from table)";
+      OS << " : @" << Y;
       break;
     case IPEVM_DECIDE: {
       OS << "decide  " << ((B & IPEVM_DF_ALLOW) ? "allow" : "deny")
@@ -111,7 +114,8 @@ void ipec::disassemble(const Artifact &A, raw_ostream &OS) {
       TableView V = table(P, T);
       OS << "  t" << T << ": " << V.Alg << ", " << V.Count << " key"
          << (V.Count == 1 ? "" : "s") << " of " << V.KeyLen << " bytes"
-         << ((V.Flags & IPEVM_TF_RULES)    ? ", rule ids"
+         << ((V.Flags & IPEVM_TF_ACTIONS)  ? ", rule ids and actions"
+             : (V.Flags & IPEVM_TF_RULES) ? ", rule ids"
              : (V.Flags & IPEVM_TF_VALUED) ? ", valued"
                                            : "")
          << "\n";
@@ -120,9 +124,17 @@ void ipec::disassemble(const Artifact &A, raw_ostream &OS) {
         ArrayRef<uint8_t> Key(P.tables + V.KeysOff + size_t(K) * V.KeyLen,
                               V.KeyLen);
         OS << "      " << V.Alg << ":" << toHex(Key, /*LowerCase=*/true);
-        if (V.Flags & IPEVM_TF_VALUED)
-          OS << ((V.Flags & IPEVM_TF_RULES) ? " -> rule " : " -> @")
-             << ipevm_rd32(P.tables + V.ValsOff + 4 * K);
+        uint32_t Val = V.Flags & IPEVM_TF_VALUED
+                           ? ipevm_rd32(P.tables + V.ValsOff + 4 * K)
+                           : 0;
+        if (V.Flags & IPEVM_TF_ACTIONS)
+          OS << " -> rule " << (Val & IPEVM_RV_RULE_MASK) << " "
+             << (((Val >> IPEVM_RV_FLAGS_SHIFT) & IPEVM_DF_ALLOW) ? "allow"
+                                                                  : "deny")
+             << (((Val >> IPEVM_RV_FLAGS_SHIFT) & IPEVM_DF_AUDIT) ? " audit"
+                                                                  : "");
+        else if (V.Flags & IPEVM_TF_VALUED)
+          OS << ((V.Flags & IPEVM_TF_RULES) ? " -> rule " : " -> @") << Val;
         OS << "\n";
       }
       if (Shown < V.Count)

@@ -1235,6 +1235,69 @@ TEST(VerifierRuleTable, RejectsRulesFlagWithoutValues) {
   EXPECT_REJECT(B, IPEVM_E_BAD_TABLE);
 }
 
+/// The rule table with actions: 0x10 -> rule 1 deny audit, 0x20 -> rule 2
+/// allow; the LOOKUP_RULE's own flags are 0.
+Module actionTableModule() {
+  Module M = ruleTableModule();
+  M.Code[0] = Insn::lookupRule(IPEVM_PROP_FSVERITY_DIGEST, 0, false, false, 1);
+  M.Tables[0].Actions = true;
+  M.Tables[0].Values = {1u | (IPEVM_DF_AUDIT << IPEVM_RV_FLAGS_SHIFT),
+                        2u | (IPEVM_DF_ALLOW << IPEVM_RV_FLAGS_SHIFT)};
+  return M;
+}
+
+TEST(VerifierRuleTable, ActionsTableDecidesEachKeyWithItsAction) {
+  Bytes B = serialize(actionTableModule());
+  Verified V(B);
+  ASSERT_EQ(V.Err, IPEVM_E_OK) << ipevm_strerror(V.Err);
+  struct {
+    uint8_t Key;
+    bool Allow, Audit;
+    uint8_t Origin;
+    uint32_t Rule;
+  } Cases[] = {{0x10, false, true, IPEVM_ORIGIN_RULE, 1},
+               {0x20, true, false, IPEVM_ORIGIN_RULE, 2},
+               {0x30, false, false, IPEVM_ORIGIN_GLOBAL_DEFAULT, 0}};
+  for (const auto &C : Cases) {
+    Bytes D = key(C.Key);
+    ipevm_event E;
+    std::memset(&E, 0, sizeof(E));
+    E.op = IPEVM_OP_EXECUTE;
+    E.have = ~0u;
+    E.digest[0].alg = reinterpret_cast<const uint8_t *>("sha256");
+    E.digest[0].alg_len = 6;
+    E.digest[0].bytes = D.data();
+    E.digest[0].len = 32;
+    ipevm_decision Out;
+    ASSERT_EQ(ipevm_eval(&V.Prog, &E, &Out), IPEVM_E_OK);
+    EXPECT_EQ(Out.allow, C.Allow) << int(C.Key);
+    EXPECT_EQ(Out.audit, C.Audit) << int(C.Key);
+    EXPECT_EQ(Out.origin, C.Origin) << int(C.Key);
+    EXPECT_EQ(Out.rule, C.Rule) << int(C.Key);
+  }
+}
+
+TEST(VerifierRuleTable, ActionsTableRejectsBadActionsAndRules) {
+  // An origin or unknown bit in a value's action.
+  Module M = actionTableModule();
+  M.Tables[0].Values[0] = 1u | (0x4u << IPEVM_RV_FLAGS_SHIFT);
+  EXPECT_REJECT(serialize(M), IPEVM_E_BAD_TABLE);
+  // A rule id out of range below the action bits.
+  M = actionTableModule();
+  M.Tables[0].Values[1] = 3u | (IPEVM_DF_ALLOW << IPEVM_RV_FLAGS_SHIFT);
+  EXPECT_REJECT(serialize(M), IPEVM_E_BAD_TABLE);
+  // The instruction must leave the action to the table.
+  M = actionTableModule();
+  M.Code[0].X = IPEVM_DF_ALLOW;
+  EXPECT_REJECT(serialize(M), IPEVM_E_BAD_OPERAND);
+  // ACTIONS needs RULES: on a target table it is refused.
+  M = actionTableModule();
+  Bytes B = serialize(M);
+  size_t Flags = sectionOffset(B, IPEVM_SEC_TABLES) + 4 + 28;
+  B[Flags] = IPEVM_TF_VALUED | IPEVM_TF_ACTIONS;
+  EXPECT_REJECT(B, IPEVM_E_BAD_TABLE);
+}
+
 TEST(Verifier, EmbeddedSourceIsOptionalAndUnique) {
   Module M = baseModule();
   M.Source = "policy \"base\" version 1.2.3;\n";

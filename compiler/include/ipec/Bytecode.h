@@ -56,6 +56,8 @@ struct Table {
   /// table.
   std::vector<uint32_t> Values;
   bool Rules = false;  ///< Values are rule ids (for LOOKUP_RULE).
+  /// Rule values carry their rule's action (IPEVM_TF_ACTIONS).
+  bool Actions = false;
   uint32_t Owner = 0;  ///< The instruction that uses a valued table.
 };
 
