@@ -118,6 +118,16 @@ rec delete_active_refused $T put $POL/ipevm-test/delete 1
 rec delete_other $T put $POL/other/delete 1
 rec other_deleted ls $POL
 rec after_rejections_denied $T exec /tmp/t true
+# Firmware (kernel_read_file, READING_FIRMWARE) through the test_firmware
+# driver: from the boot filesystem allowed; from a tmpfs directory put
+# first in the search path denied (the loader then finds nothing: ENOENT).
+FW=/sys/devices/virtual/misc/test_firmware/trigger_request
+mkdir -p /tmp/fw
+echo tmpfs-firmware >/tmp/fw/ipevm-tmpfs.bin
+rec firmware_boot_allowed $T put $FW ipevm-ok.bin
+echo -n /tmp/fw >/sys/module/firmware_class/parameters/path
+rec firmware_tmpfs_denied $T put $FW ipevm-tmpfs.bin
+echo -n >/sys/module/firmware_class/parameters/path
 
 # --- Permissive mode ------------------------------------------------------------
 rec permissive_on $T put $SEC/enforce 0
