@@ -128,17 +128,19 @@ struct Graph {
   llvm::DenseMap<uint64_t, llvm::SmallVector<unsigned, 1>> SetTables;
   std::array<NodeId, IPEVM_OP_COUNT> Entry{};
 
-  NodeId node(const Node &N) {
+  /// Targets: the properties tested below a multiway lookup's table
+  /// targets, which N itself does not show.
+  NodeId node(const Node &N, uint8_t Targets = 0) {
     auto [It, Inserted] = Unique.try_emplace(N, NodeId(Nodes.size()));
     if (Inserted) {
-      uint8_t B = 0;
+      uint8_t B = Targets;
       switch (N.Code) {
       case IPEVM_BR_BOOL:
       case IPEVM_LOOKUP:
-        B = uint8_t(1u << N.Prop) | Below[N.X] | Below[N.Y];
+        B |= uint8_t(1u << N.Prop) | Below[N.X] | Below[N.Y];
         break;
       case IPEVM_LOOKUP_RULE:
-        B = uint8_t(1u << N.Prop) | Below[N.Y];
+        B |= uint8_t(1u << N.Prop) | Below[N.Y];
         break;
       }
       Nodes.push_back(N);
@@ -371,15 +373,23 @@ private:
     enum { Done, Forward, Branch, Rule, Dispatch } Kind = Done;
     NodeId Result = 0;
     std::vector<std::pair<NodeId, PathFacts>> Kids;
-    /// Dispatch: per key of the group's union, its class (index into Kids).
-    std::vector<std::vector<uint8_t>> Keys;
-    std::vector<uint32_t> ClassOf;
-    const bc::Table *Model = nullptr;
+    int32_t Group = -1; ///< Dispatch: the index into Groups.
   };
   Plan plan(NodeId N, const PathFacts &F);
-  /// The tables of the digest lookups on Prop at or below N, if between 2
-  /// and MaxDispatchTables of one algorithm and length; else -1.
+  /// The tables of the digest lookups on Prop at or below N, if a multiway
+  /// lookup can stand for them (see DispatchGroup); else -1.
   int32_t dispatchGroup(NodeId N, unsigned Prop);
+  /// Tables of one algorithm and length whose lookups one multiway lookup
+  /// answers: the union of their keys, sorted, each key's class (the keys
+  /// with the same membership in every table) and each class's fact.
+  struct DispatchGroup {
+    std::vector<unsigned> Tabs; ///< Sorted.
+    bool Usable = false;        ///< Within the class and key limits.
+    std::vector<std::vector<uint8_t>> Keys;
+    std::vector<uint32_t> ClassOf;
+    std::vector<int32_t> ClassFacts;
+  };
+  void classify(DispatchGroup &DG);
   static constexpr size_t MaxDispatchTables = 32, MaxDispatchClasses = 32,
                           MaxDispatchKeys = 1u << 16;
 
@@ -390,7 +400,7 @@ public:
 
 private:
   Graph &G;
-  std::vector<std::vector<unsigned>> Groups;
+  std::vector<DispatchGroup> Groups;
   std::map<std::vector<unsigned>, int32_t> GroupIds;
   std::unordered_map<NodeId, int32_t> GroupOfNode;
   std::map<KeySet, int32_t> FactIds;
@@ -432,8 +442,8 @@ Specializer::Plan Specializer::plan(NodeId Id, const PathFacts &F) {
   PathFacts Hit = F, Miss = F;
   // Known to be in none of a group of tables that holds T: a miss.
   if (F.Outside[D] >= 0 &&
-      std::binary_search(Groups[F.Outside[D]].begin(),
-                         Groups[F.Outside[D]].end(), N.Table)) {
+      std::binary_search(Groups[F.Outside[D]].Tabs.begin(),
+                         Groups[F.Outside[D]].Tabs.end(), N.Table)) {
     P.Kind = Plan::Forward;
     P.Kids.push_back({N.Y, F});
     return P;
@@ -445,37 +455,17 @@ Specializer::Plan Specializer::plan(NodeId Id, const PathFacts &F) {
   // to it specialised on "in none of the tables".
   if (F.In[D] < 0 && F.Outside[D] < 0 && F.NotIn[D][0] < 0) {
     if (int32_t Group = dispatchGroup(Id, N.Prop); Group >= 0) {
-      const std::vector<unsigned> &Tabs = Groups[Group];
-      std::map<std::vector<uint8_t>, uint32_t> Member;
-      for (size_t I = 0; I < Tabs.size(); ++I)
-        for (const auto &K : G.Tables[Tabs[I]].Keys)
-          Member[K] |= 1u << I;
-      std::map<uint32_t, uint32_t> ClassIndex;
-      std::vector<std::vector<std::vector<uint8_t>>> ClassKeys;
-      for (auto &[K, Mask] : Member) {
-        auto [It, New] = ClassIndex.try_emplace(Mask, ClassKeys.size());
-        if (New)
-          ClassKeys.emplace_back();
-        ClassKeys[It->second].push_back(K);
-        P.Keys.push_back(K);
-        P.ClassOf.push_back(It->second);
+      P.Kind = Plan::Dispatch;
+      P.Group = Group;
+      for (int32_t Class : Groups[Group].ClassFacts) {
+        PathFacts In = F;
+        In.In[D] = Class;
+        P.Kids.push_back({Id, In});
       }
-      if (ClassKeys.size() <= MaxDispatchClasses &&
-          Member.size() <= MaxDispatchKeys) {
-        P.Kind = Plan::Dispatch;
-        P.Model = &G.Tables[Tabs[0]];
-        for (auto &Keys : ClassKeys) {
-          PathFacts In = F;
-          In.In[D] = intern({T.Alg, T.KeyLen, std::move(Keys)});
-          P.Kids.push_back({Id, In});
-        }
-        PathFacts Out = F;
-        Out.Outside[D] = Group;
-        P.Kids.push_back({Id, Out});
-        return P;
-      }
-      P.Keys.clear();
-      P.ClassOf.clear();
+      PathFacts Out = F;
+      Out.Outside[D] = Group;
+      P.Kids.push_back({Id, Out});
+      return P;
     }
   }
   // Known not to be in a superset of T: a miss.
@@ -565,11 +555,39 @@ int32_t Specializer::dispatchGroup(NodeId Start, unsigned Prop) {
     return -1;
   llvm::sort(Tabs);
   auto [It, Inserted] = GroupIds.try_emplace(Tabs, int32_t(Groups.size()));
-  if (Inserted)
-    Groups.push_back(Tabs);
-  Cached = GroupOfNode.find(Start);
-  Cached->second = It->second;
-  return It->second;
+  if (Inserted) {
+    Groups.emplace_back();
+    Groups.back().Tabs = std::move(Tabs);
+    classify(Groups.back());
+  }
+  if (Groups[It->second].Usable)
+    Cached->second = It->second;
+  return Cached->second;
+}
+
+void Specializer::classify(DispatchGroup &DG) {
+  std::map<std::vector<uint8_t>, uint32_t> Member;
+  for (size_t I = 0; I < DG.Tabs.size(); ++I)
+    for (const auto &K : G.Tables[DG.Tabs[I]].Keys)
+      Member[K] |= 1u << I;
+  if (Member.size() > MaxDispatchKeys)
+    return;
+  std::map<uint32_t, uint32_t> ClassIndex;
+  std::vector<std::vector<std::vector<uint8_t>>> ClassKeys;
+  for (auto &[K, Mask] : Member) {
+    auto [It, New] = ClassIndex.try_emplace(Mask, ClassKeys.size());
+    if (New)
+      ClassKeys.emplace_back();
+    ClassKeys[It->second].push_back(K);
+    DG.Keys.push_back(K);
+    DG.ClassOf.push_back(It->second);
+  }
+  if (ClassKeys.size() > MaxDispatchClasses)
+    return;
+  const bc::Table &Model = G.Tables[DG.Tabs[0]];
+  for (auto &Keys : ClassKeys)
+    DG.ClassFacts.push_back(intern({Model.Alg, Model.KeyLen, std::move(Keys)}));
+  DG.Usable = true;
 }
 
 void Specializer::run() {
@@ -663,17 +681,20 @@ void Specializer::runWithin() {
           Ret = Miss;
           break;
         }
+        const DispatchGroup &DG = Groups[Top.P.Group];
+        const bc::Table &Model = G.Tables[DG.Tabs[0]];
         bc::Table T;
-        T.Alg = Top.P.Model->Alg;
-        T.KeyLen = Top.P.Model->KeyLen;
-        T.Keys = std::move(Top.P.Keys);
-        for (uint32_t C : Top.P.ClassOf)
+        T.Alg = Model.Alg;
+        T.KeyLen = Model.KeyLen;
+        T.Keys = DG.Keys;
+        for (uint32_t C : DG.ClassOf)
           T.Values.push_back(R[C]);
         unsigned Index = unsigned(G.Tables.size() + NewTables.size());
         NewTables.push_back(std::move(T));
-        Ret = G.node({IPEVM_LOOKUP, N.Prop, 0, Index, Miss, Miss});
+        uint8_t Targets = 0;
         for (NodeId X : R)
-          G.Below[Ret] |= G.Below[X];
+          Targets |= G.Below[X];
+        Ret = G.node({IPEVM_LOOKUP, N.Prop, 0, Index, Miss, Miss}, Targets);
         break;
       }
       case Plan::Done:
@@ -817,15 +838,15 @@ void mergeTables(Graph &G) {
           T.Actions = !OneAction;
           for (const Entry &E : List) {
             T.Keys.push_back(*E.Key);
-            T.Values.push_back(OneAction ? E.Rule
-                                         : E.Rule | uint32_t(E.Act)
-                                                        << IPEVM_RV_FLAGS_SHIFT);
+            T.Values.push_back(
+                OneAction ? E.Rule
+                          : E.Rule | uint32_t(E.Act) << IPEVM_RV_FLAGS_SHIFT);
           }
           unsigned Index = unsigned(G.Tables.size());
           G.Tables.push_back(std::move(T));
-          Next = G.node({IPEVM_LOOKUP_RULE, N.Prop,
-                         uint16_t(OneAction ? List[0].Act : 0), Index, 0,
-                         Next});
+          Next =
+              G.node({IPEVM_LOOKUP_RULE, N.Prop,
+                      uint16_t(OneAction ? List[0].Act : 0), Index, 0, Next});
         }
         New[I] = Next;
         continue;
@@ -848,9 +869,10 @@ void mergeTables(Graph &G) {
         N.X = New[N.X];
       N.Y = New[N.Y];
     }
-    New[I] = G.node(N);
+    uint8_t Targets = 0;
     if (isMultiway(G, N))
-      forEachSuccessor(G, N, [&](NodeId S) { G.Below[New[I]] |= G.Below[S]; });
+      forEachSuccessor(G, N, [&](NodeId S) { Targets |= G.Below[S]; });
+    New[I] = G.node(N, Targets);
   }
   for (NodeId &E : G.Entry)
     E = New[E];

@@ -426,17 +426,20 @@ Expected<std::vector<uint8_t>> ipec::signArtifact(ArrayRef<uint8_t> Payload,
                                                   StringRef KeyPemPath,
                                                   StringRef CertPemPath,
                                                   SignatureForm Form) {
-  if (Form == SignatureForm::Envelope)
+  switch (Form) {
+  case SignatureForm::Attached:
+    return signPayload(Payload, KeyPemPath, CertPemPath);
+  case SignatureForm::Envelope:
     return signPayloadEnvelope(Payload, KeyPemPath, CertPemPath);
-  if (Form == SignatureForm::Attached ||
-      Payload.size() <= MaxSignedArtifactSize) {
+  case SignatureForm::Auto:
+    break;
+  }
+  // Attached if the signed blob fits the kernel's limit (known only once
+  // signed), else the envelope.
+  if (Payload.size() <= MaxSignedArtifactSize) {
     auto Der = signCMS(Payload, KeyPemPath, CertPemPath, /*Detached=*/false);
-    if (!Der)
-      return Der.takeError();
-    if (Der->size() <= MaxSignedArtifactSize)
+    if (!Der || Der->size() <= MaxSignedArtifactSize)
       return Der;
-    if (Form == SignatureForm::Attached)
-      return signPayload(Payload, KeyPemPath, CertPemPath);
   }
   return signPayloadEnvelope(Payload, KeyPemPath, CertPemPath);
 }

@@ -420,23 +420,35 @@ bool testsAPropertyTwice(const bc::Module &M, uint32_t Entry, uint32_t Props) {
 constexpr uint32_t BoolMask = (1u << IPEVM_PROP_FIRST_DIGEST) - 1;
 constexpr uint32_t AllProps = (1u << IPEVM_PROP_COUNT) - 1;
 
+/// Compiles P at -O1 and -O2: -O2 must test no property of Props twice on
+/// any path (a failure stops the test); returns how many operations -O1
+/// did test one twice in, and sets M2 to the -O2 module.
+unsigned checkTestedOnce(const Policy &P, uint32_t Props, bc::Module &M2) {
+  CodeGenOptions O1;
+  O1.OptLevel = 1;
+  auto Low = generateCode(P, O1), High = generateCode(P);
+  EXPECT_TRUE(Low && High);
+  if (!Low || !High)
+    return 0;
+  unsigned TwiceAtO1 = 0;
+  for (unsigned Op = 0; Op < IPEVM_OP_COUNT; ++Op) {
+    EXPECT_FALSE(testsAPropertyTwice(*High, High->Entry[Op], Props))
+        << "operation " << opName(Op).str() << "\n"
+        << describe(P, Op, {});
+    TwiceAtO1 += testsAPropertyTwice(*Low, Low->Entry[Op], Props);
+  }
+  M2 = std::move(*High);
+  return TwiceAtO1;
+}
+
 // -O2's decision DAG tests each boolean property at most once on any path;
 // -O1 does not (so the check can fail).
 TEST(Differential, DecisionDagTestsEachBoolOnce) {
   RandomPolicies Gen(31337);
   unsigned TwiceAtO1 = 0;
-  for (unsigned I = 0; I < 2000; ++I) {
-    Policy P = Gen.policy();
-    CodeGenOptions O1;
-    O1.OptLevel = 1;
-    auto M1 = generateCode(P, O1), M2 = generateCode(P);
-    ASSERT_TRUE(M1 && M2);
-    for (unsigned Op = 0; Op < IPEVM_OP_COUNT; ++Op) {
-      ASSERT_FALSE(testsAPropertyTwice(*M2, M2->Entry[Op], BoolMask))
-          << "operation " << opName(Op).str() << "\n"
-          << describe(P, Op, {});
-      TwiceAtO1 += testsAPropertyTwice(*M1, M1->Entry[Op], BoolMask);
-    }
+  for (unsigned I = 0; I < 2000 && !HasFailure(); ++I) {
+    bc::Module M2;
+    TwiceAtO1 += checkTestedOnce(Gen.policy(), BoolMask, M2);
   }
   EXPECT_GT(TwiceAtO1, 100u) << "the generator should need the DAG";
 }
@@ -447,21 +459,13 @@ TEST(Differential, DecisionDagTestsEachBoolOnce) {
 TEST(Differential, DecisionDagTestsEveryPropertyOnce) {
   RandomPolicies Gen(4711, /*OneAlgorithm=*/true);
   unsigned TwiceAtO1 = 0, Multiway = 0;
-  for (unsigned I = 0; I < 2000; ++I) {
+  for (unsigned I = 0; I < 2000 && !HasFailure(); ++I) {
     Policy P = Gen.policy();
-    CodeGenOptions O1;
-    O1.OptLevel = 1;
-    auto M1 = generateCode(P, O1), M2 = generateCode(P);
-    ASSERT_TRUE(M1 && M2);
-    for (unsigned Op = 0; Op < IPEVM_OP_COUNT; ++Op) {
-      ASSERT_FALSE(testsAPropertyTwice(*M2, M2->Entry[Op], AllProps))
-          << "operation " << opName(Op).str() << "\n"
-          << describe(P, Op, {});
-      TwiceAtO1 += testsAPropertyTwice(*M1, M1->Entry[Op], AllProps);
-    }
-    for (const bc::Table &T : M2->Tables)
+    bc::Module M2;
+    TwiceAtO1 += checkTestedOnce(P, AllProps, M2);
+    for (const bc::Table &T : M2.Tables)
       Multiway += !T.Values.empty() && !T.Rules;
-    auto A = Artifact::fromBytes(bc::serialize(*M2));
+    auto A = Artifact::fromBytes(bc::serialize(M2));
     ASSERT_TRUE(bool(A)) << llvm::toString(A.takeError());
     for (unsigned J = 0; J < 20; ++J) {
       unsigned Op = Gen.pick(IPEVM_OP_COUNT);

@@ -1133,6 +1133,20 @@ TEST(Verifier, CostIsTheLongestPathOfAChain) {
 
 namespace {
 
+/// An execute event whose fs-verity digest is the sha256 D, every property
+/// known.
+ipevm_event execWithDigest(const Bytes &D) {
+  ipevm_event E;
+  std::memset(&E, 0, sizeof(E));
+  E.op = IPEVM_OP_EXECUTE;
+  E.have = ~0u;
+  E.digest[0].alg = reinterpret_cast<const uint8_t *>("sha256");
+  E.digest[0].alg_len = 6;
+  E.digest[0].bytes = D.data();
+  E.digest[0].len = 32;
+  return E;
+}
+
 /// execute: LOOKUP_RULE over {0x10 -> rule 1, 0x20 -> rule 2}, miss -> @1.
 Module ruleTableModule() {
   Module M;
@@ -1163,14 +1177,7 @@ TEST(VerifierRuleTable, AcceptsAndDecidesByRuleId) {
   EXPECT_EQ(V.Prog.op_cost[IPEVM_OP_EXECUTE], 4u);
   Bytes Hit = key(0x20), Miss = key(0x30);
   for (const Bytes *D : {&Hit, &Miss}) {
-    ipevm_event E;
-    std::memset(&E, 0, sizeof(E));
-    E.op = IPEVM_OP_EXECUTE;
-    E.have = ~0u;
-    E.digest[0].alg = reinterpret_cast<const uint8_t *>("sha256");
-    E.digest[0].alg_len = 6;
-    E.digest[0].bytes = D->data();
-    E.digest[0].len = 32;
+    ipevm_event E = execWithDigest(*D);
     ipevm_decision Out;
     ASSERT_EQ(ipevm_eval(&V.Prog, &E, &Out), IPEVM_E_OK);
     EXPECT_LE(Out.steps, V.Prog.op_cost[IPEVM_OP_EXECUTE]);
@@ -1206,8 +1213,9 @@ TEST(VerifierRuleTable, RejectsLookupRuleOverTargetTable) {
 }
 
 TEST(VerifierRuleTable, RejectsOriginOrUnknownFlags) {
-  for (uint32_t Flags : {uint32_t(IPEVM_ORIGIN_OP_DEFAULT << IPEVM_DF_ORIGIN_SHIFT),
-                         0x10u, 0x10000u}) {
+  for (uint32_t Flags :
+       {uint32_t(IPEVM_ORIGIN_OP_DEFAULT << IPEVM_DF_ORIGIN_SHIFT), 0x10u,
+        0x10000u}) {
     Module M = ruleTableModule();
     M.Code[0].X = Flags;
     EXPECT_REJECT(serialize(M), IPEVM_E_BAD_OPERAND);
@@ -1260,14 +1268,7 @@ TEST(VerifierRuleTable, ActionsTableDecidesEachKeyWithItsAction) {
                {0x30, false, false, IPEVM_ORIGIN_GLOBAL_DEFAULT, 0}};
   for (const auto &C : Cases) {
     Bytes D = key(C.Key);
-    ipevm_event E;
-    std::memset(&E, 0, sizeof(E));
-    E.op = IPEVM_OP_EXECUTE;
-    E.have = ~0u;
-    E.digest[0].alg = reinterpret_cast<const uint8_t *>("sha256");
-    E.digest[0].alg_len = 6;
-    E.digest[0].bytes = D.data();
-    E.digest[0].len = 32;
+    ipevm_event E = execWithDigest(D);
     ipevm_decision Out;
     ASSERT_EQ(ipevm_eval(&V.Prog, &E, &Out), IPEVM_E_OK);
     EXPECT_EQ(Out.allow, C.Allow) << int(C.Key);

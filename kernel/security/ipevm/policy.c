@@ -116,20 +116,24 @@ void ipevm_policy_free(struct ipevm_policy *p)
 	kfree(p);
 }
 
-/* view_content callback of verify_pkcs7_signature(): keep the content. */
-static int copy_content(void *ctx, const void *data, size_t len,
-			size_t asn1hdrlen)
+/* Keep a copy of the bytecode in p: every kind of artifact ends here. */
+static int copy_bytecode(struct ipevm_policy *p, const void *data, size_t len)
 {
-	struct ipevm_policy *p = ctx;
-
-	if (!len)
-		return -EBADMSG;
 	p->bytecode = kvmalloc(len, GFP_KERNEL);
 	if (!p->bytecode)
 		return -ENOMEM;
 	memcpy(p->bytecode, data, len);
 	p->len = len;
 	return 0;
+}
+
+/* view_content callback of verify_pkcs7_signature(): keep the content. */
+static int copy_content(void *ctx, const void *data, size_t len,
+			size_t asn1hdrlen)
+{
+	if (!len)
+		return -EBADMSG;
+	return copy_bytecode(ctx, data, len);
 }
 
 static void explain_signature_error(int rc)
@@ -221,12 +225,7 @@ static int verify_envelope(struct ipevm_policy *p, const u8 *artifact,
 		explain_signature_error(rc);
 		return rc;
 	}
-	p->bytecode = kvmalloc(plen, GFP_KERNEL);
-	if (!p->bytecode)
-		return -ENOMEM;
-	memcpy(p->bytecode, payload, plen);
-	p->len = plen;
-	return 0;
+	return copy_bytecode(p, payload, plen);
 }
 
 /* Check a signed artifact and build a policy from it; loads nothing. */
@@ -290,13 +289,9 @@ int ipevm_policy_parse_unsigned(const u8 *bytecode, size_t len,
 	if (!p)
 		return -ENOMEM;
 	sha256(bytecode, len, p->digest);
-	p->bytecode = kvmalloc(len, GFP_KERNEL);
-	if (!p->bytecode) {
-		rc = -ENOMEM;
+	rc = copy_bytecode(p, bytecode, len);
+	if (rc)
 		goto fail;
-	}
-	memcpy(p->bytecode, bytecode, len);
-	p->len = len;
 	rc = verify_bytecode(p);
 	if (rc)
 		goto fail;
